@@ -1,0 +1,122 @@
+"""Shared torch building blocks: MLPs and time embeddings."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+_ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "silu": nn.SiLU,
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+    "tanh": nn.Tanh,
+    "elu": nn.ELU,
+}
+
+
+def make_activation(name: str) -> nn.Module:
+    """Return a fresh activation module from its name (``"silu"``, ``"relu"``, ...)."""
+    try:
+        return _ACTIVATIONS[name]()
+    except KeyError:
+        raise ValueError(
+            f"Unknown activation {name!r}; choose one of {sorted(_ACTIVATIONS)}."
+        ) from None
+
+
+class ResidualBlock(nn.Module):
+    """``x + Linear(Dropout(act(Linear(x))))`` with a pre-activation layout.
+
+    Used by :class:`MLP` when consecutive widths are equal, so deep MLPs keep a
+    clean gradient path.
+    """
+
+    def __init__(self, width: int, activation: str, dropout: float) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Linear(width, width),
+            make_activation(activation),
+            nn.Dropout(dropout),
+            nn.Linear(width, width),
+        )
+        self.act = make_activation(activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(x + self.body(x))
+
+
+class MLP(nn.Module):
+    """A multilayer perceptron ``in_dim -> widths... -> out_dim``.
+
+    Parameters
+    ----------
+    in_dim, out_dim : int
+        Input and output sizes.
+    widths : sequence of int
+        Hidden widths.
+    activation : str
+        Hidden activation.
+    dropout : float
+        Dropout rate after each hidden activation.
+    residual : bool
+        Use residual blocks (two linear layers each) between equal widths
+        instead of plain layers.
+    zero_init_output : bool
+        Start the output layer at zero, so the network starts as the constant 0
+        (useful for velocity fields and coupling parameters).
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        widths: Sequence[int] = (256, 256),
+        *,
+        activation: str = "silu",
+        dropout: float = 0.0,
+        residual: bool = False,
+        zero_init_output: bool = False,
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        previous = in_dim
+        for width in widths:
+            if residual and width == previous:
+                layers.append(ResidualBlock(width, activation, dropout))
+            else:
+                layers += [nn.Linear(previous, width), make_activation(activation)]
+                if dropout > 0:
+                    layers.append(nn.Dropout(dropout))
+            previous = width
+        output = nn.Linear(previous, out_dim)
+        if zero_init_output:
+            nn.init.zeros_(output.weight)
+            nn.init.zeros_(output.bias)
+        layers.append(output)
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class FourierTimeEmbedding(nn.Module):
+    """Embed a scalar time ``t`` in ``[0, 1]`` as ``[t, sin(2 pi f t), cos(2 pi f t)]``.
+
+    The frequencies ``f`` are fixed, log-spaced from 1 to ``max_frequency``.
+    """
+
+    def __init__(self, dim: int = 32, max_frequency: float = 30.0) -> None:
+        super().__init__()
+        if dim < 2 or dim % 2:
+            raise ValueError(f"time embedding dim must be an even number >= 2, got {dim}.")
+        half = dim // 2
+        frequencies = torch.exp(torch.linspace(0.0, math.log(max_frequency), half))
+        self.register_buffer("frequencies", 2 * math.pi * frequencies, persistent=False)
+        self.dim = dim + 1
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        angles = t * self.frequencies
+        return torch.cat([t, torch.sin(angles), torch.cos(angles)], dim=-1)
