@@ -28,24 +28,20 @@ def make_activation(name: str) -> nn.Module:
 
 
 class ResidualBlock(nn.Module):
-    """``x + Linear(Dropout(act(Linear(x))))`` with a pre-activation layout.
+    """``x + Dropout(act(Linear(x)))``: one hidden layer with a skip connection.
 
     Used by :class:`MLP` when consecutive widths are equal, so deep MLPs keep a
-    clean gradient path.
+    clean gradient path at the cost of one layer each.
     """
 
     def __init__(self, width: int, activation: str, dropout: float) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.Linear(width, width),
-            make_activation(activation),
-            nn.Dropout(dropout),
-            nn.Linear(width, width),
+            nn.Linear(width, width), make_activation(activation), nn.Dropout(dropout)
         )
-        self.act = make_activation(activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.act(x + self.body(x))
+        return x + self.body(x)
 
 
 class MLP(nn.Module):
@@ -62,8 +58,8 @@ class MLP(nn.Module):
     dropout : float
         Dropout rate after each hidden activation.
     residual : bool
-        Use residual blocks (two linear layers each) between equal widths
-        instead of plain layers.
+        Add a skip connection around each hidden layer whose input and output
+        widths are equal.
     zero_init_output : bool
         Start the output layer at zero, so the network starts as the constant 0
         (useful for velocity fields and coupling parameters).
@@ -108,7 +104,7 @@ class FourierTimeEmbedding(nn.Module):
     The frequencies ``f`` are fixed, log-spaced from 1 to ``max_frequency``.
     """
 
-    def __init__(self, dim: int = 32, max_frequency: float = 30.0) -> None:
+    def __init__(self, dim: int = 32, max_frequency: float = 8.0) -> None:
         super().__init__()
         if dim < 2 or dim % 2:
             raise ValueError(f"time embedding dim must be an even number >= 2, got {dim}.")

@@ -1,0 +1,140 @@
+"""Input validation for the estimators: clear errors that say what to fix."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import issparse
+from sklearn.utils import check_array
+from sklearn.utils.validation import _get_feature_names
+
+from sklearn_sbi.simulations import Simulations, as_simulations
+
+FLAT_FIELD = "X"
+"""Name of the single field a 2-D array or numeric DataFrame X becomes."""
+
+
+def count_bad_rows(array: np.ndarray) -> tuple[int, int]:
+    """Rows holding at least one NaN, and rows holding at least one infinity."""
+    flat = array.reshape(array.shape[0], -1)
+    return int(np.isnan(flat).any(axis=1).sum()), int(np.isinf(flat).any(axis=1).sum())
+
+
+def check_finite(array: np.ndarray, name: str) -> None:
+    """Raise a ValueError that counts the rows of ``array`` holding NaN or inf."""
+    n_nan, n_inf = count_bad_rows(array)
+    if n_nan or n_inf:
+        raise ValueError(
+            f"Input {name} contains NaN in {n_nan} row(s) and inf in {n_inf} row(s) of "
+            f"{array.shape[0]}. Remove or impute those rows before calling this method "
+            "(e.g. Simulator.sample(..., on_invalid='drop'))."
+        )
+
+
+def is_structured(X: Any) -> bool:
+    """True for inputs made of named fields: Simulations, mappings, object-column frames."""
+    if issparse(X):
+        return False
+    if isinstance(X, (Simulations, Mapping)):
+        return True
+    return isinstance(X, pd.DataFrame) and any(dtype is np.dtype(object) for dtype in X.dtypes)
+
+
+def check_n_samples(n_samples: Any) -> int:
+    """Validate the number of posterior draws per observation."""
+    if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
+        raise TypeError(f"n_samples must be an integer >= 1, got {n_samples!r}.")
+    if n_samples < 1:
+        raise ValueError(f"n_samples must be >= 1, got {n_samples}; ask for at least one draw.")
+    return int(n_samples)
+
+
+def validate_targets(y: Any, n_rows: int | None = None) -> tuple[np.ndarray, list[str], bool]:
+    """Check y and return ``(y (n, d) float64, parameter names, y was 1-D)``."""
+    if y is None:
+        raise ValueError(
+            "requires y to be passed, but the target y is None: pass the simulated parameters."
+        )
+    names = _target_names(y)
+    array = check_array(
+        y, ensure_2d=False, dtype=np.float64, ensure_all_finite=False, input_name="y"
+    )
+    if array.ndim > 2:
+        raise ValueError(f"y must be 1-D or 2-D (n_samples, n_params), got shape {array.shape}.")
+    was_1d = array.ndim == 1
+    array = array.reshape(array.shape[0], -1)
+    check_finite(array, "y")
+    if n_rows is not None and array.shape[0] != n_rows:
+        raise ValueError(
+            f"X and y have inconsistent numbers of samples: X has {n_rows} rows, y has "
+            f"{array.shape[0]}. Pass one parameter row per simulation."
+        )
+    if names is None:
+        names = ["theta"] if array.shape[1] == 1 else [f"theta[{i}]" for i in range(array.shape[1])]
+    return array, names, was_1d
+
+
+def _target_names(y: Any) -> list[str] | None:
+    if isinstance(y, pd.Series):
+        return [str(y.name)] if y.name is not None else None
+    if isinstance(y, pd.DataFrame):
+        names = [str(c) for c in y.columns]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"y has duplicated column names {duplicated}; rename them.")
+        return names
+    return None
+
+
+def validate_inputs(X: Any) -> tuple[dict[str, np.ndarray], list[str] | None]:
+    """Turn X into named float32 fields and return them with X's feature names.
+
+    A 2-D array or numeric DataFrame becomes the single flat field ``"X"``;
+    a :class:`Simulations` (or an object-column DataFrame) keeps its fields.
+    """
+    if is_structured(X):
+        simulations = as_simulations(X)
+        if len(simulations) == 0 or not len(list(simulations.keys())):
+            raise ValueError(
+                "X is an empty Simulations: it needs at least one simulation and field."
+            )
+        return {name: _check_field(name, value) for name, value in simulations.items()}, None
+    feature_names = _get_feature_names(X)
+    array = check_array(X, dtype=np.float64, ensure_all_finite=False, input_name="X")
+    check_finite(array, "X")
+    return {FLAT_FIELD: array.astype(np.float32)}, (
+        None if feature_names is None else [str(name) for name in feature_names]
+    )
+
+
+def _check_field(name: str, value: np.ndarray) -> np.ndarray:
+    if not (np.issubdtype(value.dtype, np.number) or value.dtype == bool):
+        raise TypeError(
+            f"Field {name!r} has dtype {value.dtype}; fields must be numeric. Encode "
+            "categories first (e.g. sklearn_sbi.preprocessing.OneHot)."
+        )
+    array = np.asarray(value, dtype=np.float32)
+    if array.ndim == 2:
+        check_finite(array, f"field {name!r}")
+        return array
+    n_inf = int(np.isinf(array).reshape(array.shape[0], -1).any(axis=1).sum())
+    if n_inf:
+        raise ValueError(f"Input field {name!r} contains inf in {n_inf} row(s); remove them.")
+    nan = np.isnan(array)
+    position_padded = nan.all(axis=-1)
+    if (nan.any(axis=-1) & ~position_padded).any():
+        raise ValueError(
+            f"Field {name!r} has NaN in only some features of a position. NaN marks padding "
+            "of whole set elements / time steps; impute partial NaN (e.g. NanToNum)."
+        )
+    empty = position_padded.reshape(array.shape[0], -1).all(axis=1)
+    if empty.any():
+        raise ValueError(
+            f"Field {name!r} is entirely padding (NaN) in {int(empty.sum())} row(s); every "
+            "simulation needs at least one observed element."
+        )
+    return array

@@ -1,0 +1,847 @@
+"""``AmortizedPosterior``: a neural posterior estimator with the scikit-learn API."""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_feature_names, _check_n_features, check_is_fitted
+from torch import nn
+
+from sklearn_sbi._training import TrainingConfig, TrainingHistory, make_optimizer, train
+from sklearn_sbi._validation import (
+    FLAT_FIELD,
+    check_n_samples,
+    validate_inputs,
+    validate_targets,
+)
+from sklearn_sbi.networks.inference import (
+    ConsistencyModel,
+    CouplingFlow,
+    FlowMatching,
+    InferenceModule,
+    InferenceNetwork,
+)
+from sklearn_sbi.networks.summary.base import SummaryNetwork, mask_field_name
+from sklearn_sbi.preprocessing._moments import pooled_moments
+
+_NAMED_NETWORKS: dict[str, Callable[[], InferenceNetwork]] = {
+    "flow_matching": FlowMatching,
+    "consistency": ConsistencyModel,
+    "affine_coupling": partial(CouplingFlow, transform="affine"),
+    "spline_coupling": partial(CouplingFlow, transform="spline"),
+}
+
+_SAMPLE_CHUNK_ROWS = 16384
+"""Default rows (observation x draw pairs) per sampling chunk."""
+
+_VALIDATION_ROWS = 8192
+_MAX_VALIDATION_REPEATS = 16
+
+_PREDICT_SAMPLES = 500
+"""Posterior draws behind ``predict``'s posterior mean."""
+
+
+def resolve_inference_network(spec: str | InferenceNetwork) -> InferenceNetwork:
+    """Return an unfitted inference-network spec from a name or a spec."""
+    if isinstance(spec, str):
+        try:
+            return _NAMED_NETWORKS[spec]()
+        except KeyError:
+            raise ValueError(
+                f"Unknown inference_net {spec!r}; choose one of {sorted(_NAMED_NETWORKS)} or "
+                "pass a spec such as sklearn_sbi.networks.FlowMatching(...)."
+            ) from None
+    if isinstance(spec, InferenceNetwork):
+        return clone(spec)
+    raise TypeError(
+        f"inference_net must be a name or an InferenceNetwork spec, got {type(spec).__name__}."
+    )
+
+
+def _generator(random_state: Any) -> np.random.Generator:
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        return np.random.default_rng(random_state)
+    return np.random.default_rng(check_random_state(random_state).randint(2**32, dtype=np.uint64))
+
+
+def _resolve_device(device: str | torch.device) -> torch.device:
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _to_cpu(value: Any) -> Any:
+    """Deep copy of ``value`` with every tensor and module on the CPU."""
+    if isinstance(value, nn.Module):
+        return copy.deepcopy(value).cpu()
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, Mapping):
+        return {key: _to_cpu(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_cpu(item) for item in value)
+    return value
+
+
+class PosteriorNetwork(nn.Module):
+    """Summary network (optional) + inference network, trained jointly.
+
+    ``context(batch)`` concatenates the summary of the fields the summary
+    network reads with the flat fields passed straight through.
+    """
+
+    def __init__(
+        self, inference: InferenceModule, summary: nn.Module | None, passthrough: list[str]
+    ) -> None:
+        super().__init__()
+        self.inference = inference
+        self.summary = summary
+        self.passthrough = list(passthrough)
+
+    def context(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        parts = [] if self.summary is None else [self.summary(batch)]
+        parts += [batch[name] for name in self.passthrough]
+        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
+
+    def loss(
+        self,
+        theta: torch.Tensor,
+        batch: Mapping[str, torch.Tensor],
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        return self.inference.loss(theta, self.context(batch), generator)
+
+
+class AmortizedPosterior(RegressorMixin, BaseEstimator):
+    """Amortized neural posterior estimator.
+
+    Trained on simulations (``X`` = simulated data, ``y`` = the parameters
+    that generated them), it returns the posterior ``p(y | X)`` of any new
+    data set without retraining: draws with :meth:`sample`, the log density
+    with :meth:`log_prob`, the posterior mean with :meth:`predict`.
+
+    Parameters
+    ----------
+    inference_net : str or InferenceNetwork, default="flow_matching"
+        ``"flow_matching"``, ``"consistency"``, ``"affine_coupling"``,
+        ``"spline_coupling"`` or a spec from :mod:`sklearn_sbi.networks`.
+        Its hyperparameters route as ``inference_net__<name>``.
+    summary_net : SummaryNetwork or None, default=None
+        Encoder of set / time-series fields (e.g. ``SetTransformer``,
+        ``FusionEncoder``), trained jointly with the inference network. Flat
+        fields it does not read pass through as direct conditions (for a
+        ``FusionEncoder`` with ``remainder="drop"`` they are dropped).
+    standardize : "all", None or list of str, default="all"
+        Fields of X standardized with moments frozen at fit (pooled over the
+        batch, set and time axes). Targets are always standardized internally.
+    target_transform : transformer or None, default=None
+        Invertible map applied to y before standardization, with a
+        ``log_abs_det_jacobian(y)`` method (e.g.
+        ``sklearn_sbi.preprocessing.Constrain`` for bounded priors). Samples
+        are mapped back; ``log_prob`` includes its Jacobian.
+    max_epochs : int, default=100
+        Maximum passes over the training data.
+    batch_size : int, default=64
+        Training mini-batch size.
+    learning_rate : float, default=5e-4
+        Peak AdamW learning rate (linear warm-up, cosine decay).
+    early_stopping : bool, default=True
+        Stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs and restore the best weights.
+    validation_fraction : float, default=0.1
+        Fraction of the simulations held out for the validation loss.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    score_method : {"auto", "log_prob", "energy"}, default="auto"
+        What :meth:`score` returns: mean log posterior density (``"auto"`` for
+        networks with a density) or the negative energy score of posterior
+        draws (``"auto"`` for networks without one).
+    device : str, default="auto"
+        Torch device; ``"auto"`` uses CUDA when available.
+    warm_start : bool, default=False
+        Continue from the current weights (and standardization) on refit.
+    verbose : int, default=0
+        Show a progress bar with loss, validation loss and ETA when > 0.
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, batching and training noise: fits are
+        bit-reproducible on the CPU.
+
+    Attributes
+    ----------
+    network_ : PosteriorNetwork
+        The trained torch module (summary + inference network).
+    inference_net_ : InferenceModule
+        The trained inference network.
+    summary_net_ : torch.nn.Module or None
+        The trained summary network.
+    param_names_ : list of str
+        Names of the parameters (y's columns).
+    n_features_in_ : int
+        Features of a flat X.
+    feature_names_in_ : ndarray of str
+        Column names of a DataFrame X.
+    field_shapes_ : dict of str to tuple
+        Per-simulation shape of each field of X.
+    loss_curve_ : list of float
+        Training loss per epoch.
+    validation_scores_ : list of float
+        Validation loss per epoch (empty without a validation split).
+    n_iter_ : int
+        Epochs run by the last fit.
+    best_epoch_ : int
+        Epoch (0-based) whose weights were kept.
+
+    See Also
+    --------
+    sklearn_sbi.PosteriorPipeline : pre-processing steps + this estimator.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sbi import AmortizedPosterior
+    >>> rng = np.random.default_rng(0)
+    >>> theta = rng.normal(size=(500, 1))
+    >>> x = theta + 0.5 * rng.normal(size=(500, 1))
+    >>> est = AmortizedPosterior(
+    ...     inference_net="flow_matching", max_epochs=3, random_state=0
+    ... ).set_params(inference_net__widths=(32, 32)).fit(x, theta)
+    >>> est.sample(np.zeros((2, 1)), n_samples=100, random_state=0).shape
+    (2, 100, 1)
+    """
+
+    def __init__(
+        self,
+        inference_net: str | InferenceNetwork = "flow_matching",
+        summary_net: SummaryNetwork | None = None,
+        *,
+        standardize: str | list[str] | None = "all",
+        target_transform: Any = None,
+        max_epochs: int = 100,
+        batch_size: int = 64,
+        learning_rate: float = 5e-4,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        score_method: str = "auto",
+        device: str = "auto",
+        warm_start: bool = False,
+        verbose: int = 0,
+        random_state: Any = None,
+    ) -> None:
+        self.inference_net = inference_net
+        self.summary_net = summary_net
+        self.standardize = standardize
+        self.target_transform = target_transform
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.score_method = score_method
+        self.device = device
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ params
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Parameters, with ``inference_net__*`` even when ``inference_net`` is a name."""
+        params = super().get_params(deep=deep)
+        if deep and isinstance(self.inference_net, str) and self.inference_net in _NAMED_NETWORKS:
+            spec = _NAMED_NETWORKS[self.inference_net]()
+            params.update({f"inference_net__{k}": v for k, v in spec.get_params().items()})
+        return params
+
+    def set_params(self, **params: Any) -> AmortizedPosterior:
+        """Set parameters; ``inference_net__*`` turns a named network into its spec."""
+        if any(key.startswith("inference_net__") for key in params) and isinstance(
+            params.get("inference_net", self.inference_net), str
+        ):
+            params["inference_net"] = resolve_inference_network(
+                params.get("inference_net", self.inference_net)
+            )
+        return super().set_params(**params)
+
+    # --------------------------------------------------------------- fitting
+    def fit(self, X: Any, y: Any) -> AmortizedPosterior:
+        """Train on simulations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_simulations, n_features), Simulations or DataFrame
+            Simulated data.
+        y : array-like of shape (n_simulations,) or (n_simulations, n_params)
+            The parameters that generated each row of X.
+
+        Returns
+        -------
+        self : AmortizedPosterior
+            The fitted estimator.
+        """
+        self._check_hyperparameters()
+        fields, feature_names = validate_inputs(X)
+        n_rows = next(iter(fields.values())).shape[0]
+        targets, names, was_1d = validate_targets(y, n_rows)
+        if n_rows < 2:
+            raise ValueError(
+                "Training needs at least 2 simulations; got 1 sample. Simulate more data."
+            )
+        continuing = self.warm_start and hasattr(self, "network_")
+        if continuing:
+            self._check_same_inputs(fields, targets)
+        state = self._fitted_state() if continuing else self._initial_state(fields, targets)
+        state.update(param_names_=names, _y_was_1d=was_1d)
+        self._run_training(state, fields, targets, feature_names)
+        return self
+
+    def partial_fit(self, X: Any, y: Any) -> AmortizedPosterior:
+        """Run one epoch on ``(X, y)``, initialising on the first call.
+
+        Standardization statistics are taken from the first batch. The
+        learning rate stays constant and no data are held out.
+        """
+        self._check_hyperparameters()
+        fields, feature_names = validate_inputs(X)
+        targets, names, was_1d = validate_targets(y, next(iter(fields.values())).shape[0])
+        if hasattr(self, "network_"):
+            self._check_same_inputs(fields, targets)
+            state = self._fitted_state()
+        else:
+            state = self._initial_state(fields, targets)
+        state.update(param_names_=names, _y_was_1d=was_1d)
+        self._run_training(state, fields, targets, feature_names, single_epoch=True)
+        return self
+
+    def _check_hyperparameters(self) -> None:
+        if not isinstance(self.max_epochs, numbers.Integral) or self.max_epochs < 1:
+            raise ValueError(f"max_epochs must be an integer >= 1, got {self.max_epochs!r}.")
+        if not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {self.batch_size!r}.")
+        if not 0.0 <= self.validation_fraction < 1.0:
+            raise ValueError(
+                f"validation_fraction must be in [0, 1), got {self.validation_fraction!r}."
+            )
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
+        if self.score_method not in ("auto", "log_prob", "energy"):
+            raise ValueError(
+                f"score_method must be 'auto', 'log_prob' or 'energy', got {self.score_method!r}."
+            )
+
+    def _standardized_fields(self, field_shapes: Mapping[str, tuple[int, ...]]) -> list[str]:
+        if self.standardize in (None, False, "none"):
+            return []
+        if self.standardize == "all":
+            # Mask fields of sets/series (NanToNum(mask=True)) hold 0/1 flags: keep them.
+            masks = {
+                mask_field_name(name) for name, shape in field_shapes.items() if len(shape) > 1
+            }
+            return [name for name in field_shapes if name not in masks]
+        if isinstance(self.standardize, str):
+            names = [self.standardize]
+        else:
+            names = list(self.standardize)
+        unknown = sorted(set(names) - set(field_shapes))
+        if unknown:
+            raise ValueError(
+                f"standardize names unknown fields {unknown}; known fields are "
+                f"{sorted(field_shapes)}."
+            )
+        return names
+
+    def _initial_state(self, fields: dict[str, np.ndarray], targets: np.ndarray) -> dict[str, Any]:
+        field_shapes = {name: tuple(value.shape[1:]) for name, value in fields.items()}
+        input_moments = {
+            name: pooled_moments(fields[name]) for name in self._standardized_fields(field_shapes)
+        }
+        target_transform = None
+        transformed = targets
+        if self.target_transform is not None:
+            target_transform = clone(self.target_transform).fit(targets)
+            transformed = np.asarray(target_transform.transform(targets), dtype=np.float64)
+        target_mean, target_scale = pooled_moments(transformed)
+        return {
+            "field_shapes_": field_shapes,
+            "input_moments_": input_moments,
+            "target_transform_": target_transform,
+            "target_mean_": target_mean,
+            "target_scale_": target_scale,
+            "network_": None,
+        }
+
+    def _fitted_state(self) -> dict[str, Any]:
+        keys = (
+            "field_shapes_",
+            "input_moments_",
+            "target_transform_",
+            "target_mean_",
+            "target_scale_",
+            "network_",
+        )
+        return {key: getattr(self, key) for key in keys}
+
+    def _build_network(
+        self, field_shapes: Mapping[str, tuple[int, ...]], n_params: int, total_steps: int
+    ) -> PosteriorNetwork:
+        structured = [name for name, shape in field_shapes.items() if len(shape) > 1]
+        summary = None
+        read: list[str] = []
+        remainder = "passthrough"
+        if self.summary_net is None:
+            if structured:
+                shapes = {name: field_shapes[name] for name in structured}
+                raise ValueError(
+                    f"Fields {shapes} are sets or time series (more than one axis per "
+                    "simulation): they need a summary network, e.g. "
+                    "summary_net=SetTransformer() or a FusionEncoder."
+                )
+        else:
+            summary = clone(self.summary_net).build_fields(field_shapes)
+            read = summary.fields_read
+            remainder = getattr(self.summary_net, "remainder", "passthrough")
+        unread = [name for name in field_shapes if name not in read]
+        unread_structured = [name for name in unread if name in structured]
+        if unread_structured:
+            raise ValueError(
+                f"Fields {unread_structured} are sets or time series that no summary network "
+                "reads; add an encoder for them or drop them (sklearn_sbi.preprocessing.Drop)."
+            )
+        passthrough = unread if remainder == "passthrough" else []
+        n_conditions = sum(field_shapes[name][-1] for name in passthrough)
+        if summary is not None:
+            n_conditions += summary.output_dim
+        if n_conditions == 0:
+            raise ValueError("No conditions reach the inference network: X has no usable field.")
+        inference = resolve_inference_network(self.inference_net).build(
+            n_params, n_conditions, total_steps=total_steps
+        )
+        return PosteriorNetwork(inference, summary, passthrough)
+
+    def _run_training(
+        self,
+        state: dict[str, Any],
+        fields: dict[str, np.ndarray],
+        targets: np.ndarray,
+        feature_names: list[str] | None,
+        *,
+        single_epoch: bool = False,
+    ) -> None:
+        device = _resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        n = targets.shape[0]
+        n_val = 0 if single_epoch else round(self.validation_fraction * n)
+        if self.validation_fraction > 0 and not single_epoch:
+            n_val = min(max(n_val, 1), n - 1)
+        order = np.random.default_rng(seed).permutation(n)
+        train_idx, val_idx = order[n_val:], order[:n_val]
+        theta = self._standardize_targets(targets, state)
+        tensors = {
+            name: torch.as_tensor(self._standardize_field(name, value, state), device=device)
+            for name, value in fields.items()
+        }
+        theta_t = torch.as_tensor(theta, dtype=torch.float32, device=device)
+        batch_size = min(self.batch_size, len(train_idx))
+        steps_per_epoch = math.ceil(len(train_idx) / batch_size)
+        max_epochs = 1 if single_epoch else self.max_epochs
+        cuda = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            network = state["network_"]
+            if network is None:
+                network = self._build_network(
+                    state["field_shapes_"], theta.shape[1], max_epochs * steps_per_epoch
+                )
+            else:
+                network = copy.deepcopy(network)
+            network.to(device)
+            config = TrainingConfig(
+                max_epochs=max_epochs,
+                learning_rate=self.learning_rate,
+                early_stopping=bool(self.early_stopping) and n_val > 0,
+                n_iter_no_change=self.n_iter_no_change,
+                schedule=not single_epoch,
+                verbose=self.verbose,
+            )
+            optimizer = make_optimizer(network, config)
+            if single_epoch and getattr(self, "_optimizer_state", None) is not None:
+                optimizer.load_state_dict(self._optimizer_state)
+            train_positions = torch.as_tensor(train_idx, device=device)
+            shuffler = torch.Generator().manual_seed(seed)
+
+            def epoch_batches(epoch: int) -> Iterator[torch.Tensor]:
+                permutation = train_positions[torch.randperm(len(train_idx), generator=shuffler)]
+                yield from permutation.split(batch_size)
+
+            def batch_loss(index: torch.Tensor) -> torch.Tensor:
+                return network.loss(theta_t[index], {k: v[index] for k, v in tensors.items()})
+
+            validation = None
+            if n_val > 0:
+                # The loss is a Monte Carlo estimate: repeat the (fixed) validation rows
+                # until about _VALIDATION_ROWS noise draws make epoch-to-epoch changes visible.
+                repeats = min(_MAX_VALIDATION_REPEATS, max(1, _VALIDATION_ROWS // n_val))
+                val_positions = torch.as_tensor(np.tile(val_idx, repeats), device=device)
+
+                def validation() -> float:
+                    generator = torch.Generator(device=device).manual_seed(seed + 1)
+                    total = 0.0
+                    for index in val_positions.split(max(batch_size, 2048)):
+                        batch = {k: v[index] for k, v in tensors.items()}
+                        total += float(network.loss(theta_t[index], batch, generator)) * len(index)
+                    return total / len(val_positions)
+
+            history = train(
+                network,
+                epoch_batches=epoch_batches,
+                batch_loss=batch_loss,
+                steps_per_epoch=steps_per_epoch,
+                config=config,
+                validation_loss=validation,
+                optimizer=optimizer,
+            )
+        self._commit(state, network, history, feature_names, fields, optimizer)
+
+    def _commit(
+        self,
+        state: dict[str, Any],
+        network: PosteriorNetwork,
+        history: TrainingHistory,
+        feature_names: list[str] | None,
+        fields: Mapping[str, np.ndarray],
+        optimizer: torch.optim.Optimizer,
+    ) -> None:
+        """Set every fitted attribute at once, so a failed fit leaves the old state intact."""
+        for key, value in state.items():
+            setattr(self, key, value)
+        self.network_ = network
+        self.loss_curve_ = history.loss_curve
+        self.validation_scores_ = history.validation_scores
+        self.n_iter_ = history.n_iter
+        self.best_epoch_ = history.best_epoch
+        self.training_seconds_ = history.seconds
+        self.stop_reason_ = history.stop_reason
+        self._optimizer_state = optimizer.state_dict()
+        if list(fields) == [FLAT_FIELD]:
+            self.n_features_in_ = fields[FLAT_FIELD].shape[1]
+        elif hasattr(self, "n_features_in_"):
+            del self.n_features_in_
+        if feature_names is not None:
+            self.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+
+    def _check_same_inputs(self, fields: Mapping[str, np.ndarray], targets: np.ndarray) -> None:
+        self._check_fields(fields)
+        self._check_n_params(targets)
+
+    def _check_n_params(self, targets: np.ndarray) -> None:
+        if targets.shape[1] != len(self.param_names_):
+            raise ValueError(
+                f"y has {targets.shape[1]} parameters but the estimator was fitted with "
+                f"{len(self.param_names_)} parameters ({self.param_names_}); pass one column "
+                "per parameter, or refit (warm_start=False) for a new set of parameters."
+            )
+
+    # ------------------------------------------------------------ transforms
+    @staticmethod
+    def _standardize_targets(targets: np.ndarray, state: Mapping[str, Any]) -> np.ndarray:
+        transform = state["target_transform_"]
+        values = targets if transform is None else np.asarray(transform.transform(targets))
+        return ((values - state["target_mean_"]) / state["target_scale_"]).astype(np.float32)
+
+    def _unstandardize_targets(self, values: np.ndarray) -> np.ndarray:
+        values = values.astype(np.float64) * self.target_scale_ + self.target_mean_
+        if self.target_transform_ is not None:
+            values = np.asarray(self.target_transform_.inverse_transform(values), np.float64)
+        return values
+
+    @staticmethod
+    def _standardize_field(name: str, value: np.ndarray, state: Mapping[str, Any]) -> np.ndarray:
+        moments = state["input_moments_"].get(name)
+        if moments is None:
+            return value.astype(np.float32)
+        mean, scale = moments
+        return ((value - mean) / scale).astype(np.float32)
+
+    @property
+    def inference_net_(self) -> InferenceModule:
+        """The trained inference network (a torch module)."""
+        check_is_fitted(self, "network_")
+        return self.network_.inference
+
+    @property
+    def summary_net_(self) -> nn.Module | None:
+        """The trained summary network, or None."""
+        check_is_fitted(self, "network_")
+        return self.network_.summary
+
+    # ------------------------------------------------------------- inference
+    def _check_fields(self, fields: Mapping[str, np.ndarray]) -> None:
+        expected = self.field_shapes_
+        missing = sorted(set(expected) - set(fields))
+        unknown = sorted(set(fields) - set(expected))
+        if missing or unknown:
+            raise ValueError(
+                f"X has fields {sorted(fields)} but the estimator was fitted on "
+                f"{sorted(expected)} (missing {missing}, unknown {unknown})."
+            )
+        for name, shape in expected.items():
+            got = fields[name].shape[1:]
+            same = (
+                got == shape
+                if len(shape) == 1
+                else (len(got) == len(shape) and got[-1] == shape[-1])
+            )
+            if not same and name == FLAT_FIELD:
+                raise ValueError(
+                    f"X has {got[0]} features, but {type(self).__name__} is expecting "
+                    f"{shape[0]} features as input."
+                )
+            if not same:
+                raise ValueError(
+                    f"Field {name!r} has shape {got} per simulation; the estimator was fitted "
+                    f"on shape {shape}"
+                    + ("" if len(shape) == 1 else " (set/series length may vary)")
+                    + "."
+                )
+
+    def _inputs(self, X: Any) -> dict[str, torch.Tensor]:
+        check_is_fitted(self, "network_")
+        fields, _ = validate_inputs(X)
+        if list(fields) == [FLAT_FIELD]:
+            _check_feature_names(self, X, reset=False)
+            _check_n_features(self, fields[FLAT_FIELD], reset=False)
+        self._check_fields(fields)
+        device = _resolve_device(self.device)
+        self.network_.to(device)
+        return {
+            name: torch.as_tensor(
+                self._standardize_field(name, value, self._fitted_state()), device=device
+            )
+            for name, value in fields.items()
+        }
+
+    def _contexts(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        n = next(iter(batch.values())).shape[0]
+        with torch.no_grad():
+            return torch.cat(
+                [
+                    self.network_.context({k: v[start : start + 4096] for k, v in batch.items()})
+                    for start in range(0, n, 4096)
+                ]
+            )
+
+    def sample(
+        self,
+        X: Any,
+        n_samples: int = 1000,
+        *,
+        random_state: Any = None,
+        as_frame: bool = False,
+        batch_size: int | None = None,
+    ) -> np.ndarray | pd.DataFrame:
+        """Draw from the posterior of each observation in X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_obs, n_features), Simulations or DataFrame
+            Observed data sets.
+        n_samples : int, default=1000
+            Draws per observation.
+        random_state : int, Generator, RandomState or None
+            Seed of the draws; the same seed gives the same draws whatever
+            ``batch_size``.
+        as_frame : bool, default=False
+            Return a tidy DataFrame indexed by (observation, draw).
+        batch_size : int, optional
+            (Observation, draw) pairs pushed through the network at once;
+            bounds the memory used besides the returned array.
+
+        Returns
+        -------
+        samples : ndarray of shape (n_obs, n_samples, n_params) or DataFrame
+            Posterior draws in y's original units.
+        """
+        n_samples = check_n_samples(n_samples)
+        batch = self._inputs(X)
+        rng = _generator(random_state)
+        draws = self._draw(
+            self._contexts(batch),
+            n_samples,
+            lambda rows: rng.standard_normal((rows, self.network_.inference.noise_size)),
+            batch_size,
+        )
+        if not as_frame:
+            return draws
+        n_obs = draws.shape[0]
+        index = pd.MultiIndex.from_product(
+            [range(n_obs), range(n_samples)], names=["observation", "draw"]
+        )
+        return pd.DataFrame(
+            draws.reshape(-1, draws.shape[-1]), index=index, columns=self.param_names_
+        )
+
+    def _draw(
+        self,
+        contexts: torch.Tensor,
+        n_samples: int,
+        noise: Callable[[int], np.ndarray],
+        batch_size: int | None,
+    ) -> np.ndarray:
+        """Draws ``(n_obs, n_samples, d)`` in y's units, ``noise(rows)`` feeding each chunk."""
+        chunk = int(batch_size or _SAMPLE_CHUNK_ROWS)
+        if chunk < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+        n_obs = contexts.shape[0]
+        d = len(self.param_names_)
+        out = np.empty((n_obs * n_samples, d))
+        module = self.network_.inference
+        with torch.no_grad():
+            for start in range(0, n_obs * n_samples, chunk):
+                stop = min(start + chunk, n_obs * n_samples)
+                rows = torch.arange(start, stop, device=contexts.device) // n_samples
+                z = torch.as_tensor(
+                    noise(stop - start), dtype=torch.float32, device=contexts.device
+                )
+                values = module.sample(contexts[rows], z).cpu().numpy()
+                out[start:stop] = self._unstandardize_targets(values)
+        return out.reshape(n_obs, n_samples, d)
+
+    def log_prob(self, X: Any, y: Any) -> np.ndarray:
+        """Log posterior density of ``y[i]`` given ``X[i]``, in y's original units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_obs, n_features), Simulations or DataFrame
+            Observed data sets.
+        y : array-like of shape (n_obs,) or (n_obs, n_params)
+            Parameter values, one per observation.
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_obs,)
+            Includes the Jacobians of the internal standardization and of
+            ``target_transform``.
+        """
+        check_is_fitted(self, "network_")
+        if not self.network_.inference.has_log_prob:
+            raise TypeError(
+                f"{type(self.network_.inference).__name__} has no tractable density, so "
+                "log_prob is undefined; use inference_net='flow_matching' or a coupling "
+                "flow, or score with score_method='energy'."
+            )
+        batch = self._inputs(X)
+        n_obs = next(iter(batch.values())).shape[0]
+        targets, _, _ = validate_targets(y, n_obs)
+        self._check_n_params(targets)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            theta = self._standardize_targets(targets, self._fitted_state())
+            jacobian = -np.log(self.target_scale_).sum() + (
+                0.0
+                if self.target_transform_ is None
+                else np.asarray(self.target_transform_.log_abs_det_jacobian(targets))
+            )
+        contexts = self._contexts(batch)
+        theta_t = torch.as_tensor(theta, device=contexts.device)
+        module = self.network_.inference
+        with torch.no_grad():
+            density = (
+                torch.cat(
+                    [
+                        module.log_prob(theta_t[s : s + 4096], contexts[s : s + 4096])
+                        for s in range(0, n_obs, 4096)
+                    ]
+                )
+                .cpu()
+                .numpy()
+                .astype(np.float64)
+            )
+        result = density + jacobian
+        return np.where(np.isfinite(result), result, -np.inf)
+
+    def predict(
+        self, X: Any, n_samples: int = _PREDICT_SAMPLES, random_state: Any = 0
+    ) -> np.ndarray:
+        """Posterior mean of each observation, from ``n_samples`` draws.
+
+        The same noise draws serve every observation (common random numbers),
+        so a row's prediction does not depend on the other rows and repeated
+        calls agree.
+
+        Returns
+        -------
+        mean : ndarray of shape (n_obs, n_params), or (n_obs,) when y was 1-D
+        """
+        n_samples = check_n_samples(n_samples)
+        batch = self._inputs(X)
+        bank = _generator(random_state).standard_normal(
+            (n_samples, self.network_.inference.noise_size)
+        )
+        position = 0
+
+        def common_noise(rows: int) -> np.ndarray:
+            nonlocal position
+            taken = bank[np.arange(position, position + rows) % n_samples]
+            position += rows
+            return taken
+
+        mean = self._draw(self._contexts(batch), n_samples, common_noise, None).mean(axis=1)
+        return mean[:, 0] if self._y_was_1d else mean
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean log posterior density of y given X (higher is better; not R^2).
+
+        For networks without a density (``score_method="auto"``) or with
+        ``score_method="energy"``: the negative mean energy score of 500
+        posterior draws per observation.
+        """
+        if sample_weight is not None:
+            raise ValueError("score does not support sample_weight.")
+        check_is_fitted(self, "network_")
+        method = self.score_method
+        if method == "auto":
+            method = "log_prob" if self.network_.inference.has_log_prob else "energy"
+        if method == "log_prob":
+            return float(np.mean(self.log_prob(X, y)))
+        from sklearn_sbi.metrics import energy_score
+
+        targets, _, _ = validate_targets(y)
+        draws = self.sample(X, _PREDICT_SAMPLES, random_state=0)
+        return -float(np.mean(energy_score(draws, targets)))
+
+    def embed(self, X: Any) -> np.ndarray:
+        """Summary-network outputs ``(n_obs, summary_dim)`` of X."""
+        batch = self._inputs(X)
+        if self.network_.summary is None:
+            raise ValueError("embed needs a summary_net; this estimator has none.")
+        with torch.no_grad():
+            return self.network_.summary(batch).cpu().numpy()
+
+    # ---------------------------------------------------------------- pickle
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        return {
+            key: _to_cpu(value) if key in ("network_", "_optimizer_state") else value
+            for key, value in state.items()
+        }
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = True
+        tags.input_tags.allow_nan = False
+        return tags
