@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +125,7 @@ def train(
     config: TrainingConfig,
     validation_loss: Callable[[], float] | None = None,
     optimizer: torch.optim.Optimizer | None = None,
-    on_improvement: Callable[[int], None] | None = None,
+    on_improvement: Callable[[TrainingHistory], None] | None = None,
 ) -> TrainingHistory:
     """Train ``model`` in place and return its history.
 
@@ -146,7 +147,8 @@ def train(
     optimizer : torch.optim.Optimizer, optional
         Continue with this optimizer (``partial_fit``); a new AdamW otherwise.
     on_improvement : callable, optional
-        Called with the epoch index after each new best epoch (checkpointing).
+        Called with the history so far after each new best epoch, while
+        ``model`` holds the new best weights (checkpointing).
 
     Returns
     -------
@@ -174,7 +176,7 @@ def train(
             for batch in epoch_batches(epoch):
                 loss = batch_loss(batch)
                 if not bool(torch.isfinite(loss)):
-                    _stop_non_finite(history, epoch, float(loss), config)
+                    _stop_non_finite(history, epoch, float(loss.detach()), config)
                     break
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -208,7 +210,7 @@ def train(
                 best_state = _snapshot(model)
                 epochs_without_improvement = 0
                 if on_improvement is not None:
-                    on_improvement(epoch)
+                    on_improvement(history)
             else:
                 epochs_without_improvement += 1
             final_state = _snapshot(model)
@@ -259,3 +261,21 @@ def _stop_non_finite(
         TrainingWarning,
         stacklevel=3,
     )
+
+
+def prefetch(produce: Callable[[int], Any], steps: Iterable[int]) -> Iterator[Any]:
+    """Yield ``produce(step)`` for each step, computing the next one in a background thread.
+
+    Simulation (numpy, GIL released in its kernels) overlaps with the
+    training step on the current batch.
+    """
+    steps = list(steps)
+    if not steps:
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sklearn-sbi-simulate") as pool:
+        pending = pool.submit(produce, steps[0])
+        for following in [*steps[1:], None]:
+            ready = pending.result()
+            if following is not None:
+                pending = pool.submit(produce, following)
+            yield ready

@@ -138,3 +138,67 @@ def _check_field(name: str, value: np.ndarray) -> np.ndarray:
             "simulation needs at least one observed element."
         )
     return array
+
+
+def check_n_params(targets: np.ndarray, param_names: list[str]) -> None:
+    """Raise unless ``targets`` has one column per fitted parameter."""
+    if targets.shape[1] != len(param_names):
+        raise ValueError(
+            f"y has {targets.shape[1]} parameters but the estimator was fitted with "
+            f"{len(param_names)} parameters ({param_names}); pass one column per parameter, "
+            "or refit (warm_start=False) for a new set of parameters."
+        )
+
+
+def check_fields_match(
+    fields: Mapping[str, np.ndarray], expected: Mapping[str, tuple[int, ...]], owner: str
+) -> None:
+    """Raise unless ``fields`` has the fitted fields with compatible shapes.
+
+    Flat fields must match exactly; sets and series may change length but
+    not their number of features.
+    """
+    missing = sorted(set(expected) - set(fields))
+    unknown = sorted(set(fields) - set(expected))
+    if missing or unknown:
+        raise ValueError(
+            f"X has fields {sorted(fields)} but the estimator was fitted on "
+            f"{sorted(expected)} (missing {missing}, unknown {unknown})."
+        )
+    for name, shape in expected.items():
+        got = fields[name].shape[1:]
+        if len(shape) == 1:
+            same = got == shape
+        else:
+            same = len(got) == len(shape) and got[-1] == shape[-1]
+        if same:
+            continue
+        if name == FLAT_FIELD:
+            raise ValueError(
+                f"X has {got[0]} features, but {owner} is expecting {shape[0]} features as input."
+            )
+        raise ValueError(
+            f"Field {name!r} has shape {got} per simulation; the estimator was fitted on shape "
+            f"{shape}" + ("" if len(shape) == 1 else " (set/series length may vary)") + "."
+        )
+
+
+def split_flat_columns(
+    array: np.ndarray, field_shapes: Mapping[str, tuple[int, ...]]
+) -> dict[str, np.ndarray]:
+    """Split a 2-D array into the flat fields of ``field_shapes``, in their order."""
+    structured = [name for name, shape in field_shapes.items() if len(shape) > 1]
+    if structured:
+        raise TypeError(
+            f"The estimator was fitted on set/time-series fields {structured}; pass X as "
+            "Simulations with the same fields, not as a plain array."
+        )
+    widths = [shape[0] for shape in field_shapes.values()]
+    if array.shape[1] != sum(widths):
+        raise ValueError(
+            f"X has {array.shape[1]} columns but the fitted fields {dict(field_shapes)} have "
+            f"{sum(widths)} features in all; pass Simulations with those fields or an array "
+            "with their columns in that order."
+        )
+    parts = np.split(array, np.cumsum(widths)[:-1], axis=1)
+    return dict(zip(field_shapes, parts, strict=True))

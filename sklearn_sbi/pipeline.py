@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.pipeline import Pipeline, make_pipeline
+
+from sklearn_sbi.persistence import load_estimator, save_estimator
 
 
 class PosteriorPipeline(Pipeline):
@@ -33,6 +37,49 @@ class PosteriorPipeline(Pipeline):
     (3, 10, 1)
     """
 
+    def fit_online(
+        self,
+        simulator: Any,
+        parameters: str | Sequence[str],
+        *,
+        epochs: int | None = None,
+        batches_per_epoch: int = 100,
+        batch_size: int | None = None,
+        validation_size: int = 256,
+    ) -> PosteriorPipeline:
+        """Online training: fit the X-side steps on a first simulated batch, then the posterior.
+
+        The first batch (the posterior's validation batch) fits the
+        transformers; every later batch is transformed by them before it
+        reaches the final step, as in :meth:`AmortizedPosterior.fit_online`
+        (same parameters).
+
+        Returns
+        -------
+        self : PosteriorPipeline
+        """
+        steps_fitted = False
+
+        def simulate(seed: Any, n: int) -> tuple[Any, Any]:
+            nonlocal steps_fitted
+            X, y = simulator.sample(n, random_state=seed).xy(parameters)
+            if steps_fitted:
+                return self._transform_inputs(X), y
+            for _, _, transformer in self._iter(with_final=False):
+                X = transformer.fit_transform(X, y)
+            steps_fitted = True
+            return X, y
+
+        final = self.steps[-1][1]
+        final._fit_stream(
+            simulate,
+            epochs=final.max_epochs if epochs is None else epochs,
+            batches_per_epoch=batches_per_epoch,
+            batch_size=final.batch_size if batch_size is None else batch_size,
+            validation_size=validation_size,
+        )
+        return self
+
     def _transform_inputs(self, X: Any) -> Any:
         for _, _, transformer in self._iter(with_final=False):
             X = transformer.transform(X)
@@ -49,6 +96,19 @@ class PosteriorPipeline(Pipeline):
     def embed(self, X: Any) -> np.ndarray:
         """Transform X through the steps and return the summary-network outputs."""
         return self.steps[-1][1].embed(self._transform_inputs(X))
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save the fitted pipeline (every step) to ``path`` without pickle.
+
+        See :func:`sklearn_sbi.persistence.save_estimator`; steps must come
+        from ``sklearn`` or ``sklearn_sbi``.
+        """
+        save_estimator(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> PosteriorPipeline:
+        """Load a pipeline saved with :meth:`save` (on the CPU)."""
+        return load_estimator(path, expected_class=cls)
 
 
 def make_posterior_pipeline(

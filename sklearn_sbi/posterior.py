@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-from collections.abc import Callable, Iterator, Mapping
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -17,10 +18,19 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, _check_n_features, check_is_fitted
 from torch import nn
 
-from sklearn_sbi._training import TrainingConfig, TrainingHistory, make_optimizer, train
+from sklearn_sbi._training import (
+    TrainingConfig,
+    TrainingHistory,
+    make_optimizer,
+    prefetch,
+    train,
+)
 from sklearn_sbi._validation import (
     FLAT_FIELD,
+    check_fields_match,
+    check_n_params,
     check_n_samples,
+    split_flat_columns,
     validate_inputs,
     validate_targets,
 )
@@ -32,6 +42,7 @@ from sklearn_sbi.networks.inference import (
     InferenceNetwork,
 )
 from sklearn_sbi.networks.summary.base import SummaryNetwork, mask_field_name
+from sklearn_sbi.persistence import load_estimator, save_estimator
 from sklearn_sbi.preprocessing._moments import pooled_moments
 
 _NAMED_NETWORKS: dict[str, Callable[[], InferenceNetwork]] = {
@@ -95,6 +106,37 @@ def _to_cpu(value: Any) -> Any:
     return value
 
 
+_VALIDATION_BATCH = 4096
+
+
+def _validation_loss(
+    network: PosteriorNetwork,
+    theta: torch.Tensor,
+    batch: Mapping[str, torch.Tensor],
+    *,
+    seed: int,
+) -> Callable[[], float]:
+    """Validation loss with the same noise every epoch.
+
+    The losses are Monte Carlo estimates: the rows are repeated until about
+    ``_VALIDATION_ROWS`` noise draws make epoch-to-epoch changes visible,
+    and a generator seeded identically each call fixes those draws.
+    """
+    n = theta.shape[0]
+    repeats = min(_MAX_VALIDATION_REPEATS, max(1, _VALIDATION_ROWS // n))
+    rows = torch.arange(n, device=theta.device).repeat(repeats)
+
+    def loss() -> float:
+        generator = torch.Generator(device=theta.device).manual_seed(seed)
+        total = 0.0
+        for index in rows.split(_VALIDATION_BATCH):
+            part = {k: v[index] for k, v in batch.items()}
+            total += float(network.loss(theta[index], part, generator)) * len(index)
+        return total / len(rows)
+
+    return loss
+
+
 class PosteriorNetwork(nn.Module):
     """Summary network (optional) + inference network, trained jointly.
 
@@ -103,12 +145,17 @@ class PosteriorNetwork(nn.Module):
     """
 
     def __init__(
-        self, inference: InferenceModule, summary: nn.Module | None, passthrough: list[str]
+        self,
+        inference: InferenceModule,
+        summary: nn.Module | None,
+        passthrough: list[str],
+        total_steps: int,
     ) -> None:
         super().__init__()
         self.inference = inference
         self.summary = summary
         self.passthrough = list(passthrough)
+        self.total_steps = total_steps
 
     def context(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         parts = [] if self.summary is None else [self.summary(batch)]
@@ -177,6 +224,10 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
     random_state : int, RandomState or None, default=None
         Seeds weight initialisation, batching and training noise: fits are
         bit-reproducible on the CPU.
+    checkpoint_path : str or path-like, default=None
+        Where to save the best model so far during training (the format of
+        :meth:`save`). With ``warm_start=True``, an unfitted estimator whose
+        checkpoint exists resumes from it, so a killed training continues.
 
     Attributes
     ----------
@@ -202,6 +253,10 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         Epochs run by the last fit.
     best_epoch_ : int
         Epoch (0-based) whose weights were kept.
+    training_seconds_ : float
+        Wall time of the last training loop, in seconds.
+    stop_reason_ : {"max_epochs", "early_stopping", "non_finite", "interrupted"}
+        Why the last training run ended.
 
     See Also
     --------
@@ -239,6 +294,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         warm_start: bool = False,
         verbose: int = 0,
         random_state: Any = None,
+        checkpoint_path: str | os.PathLike | None = None,
     ) -> None:
         self.inference_net = inference_net
         self.summary_net = summary_net
@@ -255,6 +311,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         self.warm_start = warm_start
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint_path = checkpoint_path
 
     # ------------------------------------------------------------------ params
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -292,19 +349,13 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_hyperparameters()
-        fields, feature_names = validate_inputs(X)
-        n_rows = next(iter(fields.values())).shape[0]
-        targets, names, was_1d = validate_targets(y, n_rows)
-        if n_rows < 2:
+        fields, targets, names, was_1d, feature_names = self._validated(X, y)
+        if targets.shape[0] < 2:
             raise ValueError(
                 "Training needs at least 2 simulations; got 1 sample. Simulate more data."
             )
-        continuing = self.warm_start and hasattr(self, "network_")
-        if continuing:
-            self._check_same_inputs(fields, targets)
-        state = self._fitted_state() if continuing else self._initial_state(fields, targets)
-        state.update(param_names_=names, _y_was_1d=was_1d)
-        self._run_training(state, fields, targets, feature_names)
+        state = self._start_state(fields, targets, names, was_1d, continuing=self.warm_start)
+        self._fit_arrays(state, fields, targets, feature_names)
         return self
 
     def partial_fit(self, X: Any, y: Any) -> AmortizedPosterior:
@@ -312,17 +363,128 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
 
         Standardization statistics are taken from the first batch. The
         learning rate stays constant and no data are held out.
+
+        Parameters
+        ----------
+        X : array-like, Simulations or DataFrame
+            A batch of simulated data.
+        y : array-like of shape (n_simulations,) or (n_simulations, n_params)
+            The parameters that generated it.
+
+        Returns
+        -------
+        self : AmortizedPosterior
         """
         self._check_hyperparameters()
-        fields, feature_names = validate_inputs(X)
-        targets, names, was_1d = validate_targets(y, next(iter(fields.values())).shape[0])
-        if hasattr(self, "network_"):
-            self._check_same_inputs(fields, targets)
-            state = self._fitted_state()
-        else:
-            state = self._initial_state(fields, targets)
-        state.update(param_names_=names, _y_was_1d=was_1d)
-        self._run_training(state, fields, targets, feature_names, single_epoch=True)
+        fields, targets, names, was_1d, feature_names = self._validated(X, y)
+        state = self._start_state(fields, targets, names, was_1d, continuing=True)
+        self._fit_arrays(state, fields, targets, feature_names, single_epoch=True)
+        return self
+
+    def fit_online(
+        self,
+        simulator: Any,
+        parameters: str | Sequence[str],
+        *,
+        epochs: int | None = None,
+        batches_per_epoch: int = 100,
+        batch_size: int | None = None,
+        validation_size: int = 256,
+    ) -> AmortizedPosterior:
+        """Train on fresh simulations drawn while training runs.
+
+        Every batch is new: ``simulator.sample(batch_size)`` runs in a
+        background thread for the next batch while the network trains on the
+        current one. The validation set (and the standardization statistics)
+        come from one first simulated batch. Reproducible under
+        ``random_state`` (each batch has its own seed).
+
+        Parameters
+        ----------
+        simulator : Simulator
+            From :func:`sklearn_sbi.make_simulator`.
+        parameters : str or sequence of str
+            The simulator fields to infer (the rest are data), as in
+            :meth:`Simulations.xy`.
+        epochs : int, optional
+            Epochs to run (default ``max_epochs``); early stopping applies.
+        batches_per_epoch : int, default=100
+            Optimizer steps per epoch.
+        batch_size : int, optional
+            Simulations per batch (default the estimator's ``batch_size``).
+        validation_size : int, default=256
+            Simulations held out for the validation loss (0: none).
+
+        Returns
+        -------
+        self : AmortizedPosterior
+        """
+
+        def simulate(seed: np.random.SeedSequence, n: int) -> tuple[Any, Any]:
+            return simulator.sample(n, random_state=seed).xy(parameters)
+
+        return self._fit_stream(
+            simulate,
+            epochs=self.max_epochs if epochs is None else epochs,
+            batches_per_epoch=batches_per_epoch,
+            batch_size=self.batch_size if batch_size is None else batch_size,
+            validation_size=validation_size,
+        )
+
+    def _fit_stream(
+        self,
+        simulate: Callable[[np.random.SeedSequence, int], tuple[Any, Any]],
+        *,
+        epochs: int,
+        batches_per_epoch: int,
+        batch_size: int,
+        validation_size: int,
+    ) -> AmortizedPosterior:
+        """Online training on batches ``simulate(seed, n) -> (X, y)``."""
+        self._check_hyperparameters()
+        for name, value, minimum in (
+            ("epochs", epochs, 1),
+            ("batches_per_epoch", batches_per_epoch, 1),
+            ("batch_size", batch_size, 2),
+            ("validation_size", validation_size, 0),
+        ):
+            if not isinstance(value, numbers.Integral) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+        device = _resolve_device(self.device)
+        seed = self._seed()
+        seeds = np.random.SeedSequence(seed).spawn(1 + epochs * batches_per_epoch)
+        fields, targets, names, was_1d, feature_names = self._validated(
+            *simulate(seeds[0], max(validation_size, batch_size))
+        )
+        state = self._start_state(fields, targets, names, was_1d, continuing=self.warm_start)
+        validation = None
+        if validation_size > 0:
+            head = slice(0, validation_size)
+            validation = self._tensors(
+                {k: v[head] for k, v in fields.items()}, targets[head], state, device
+            )
+
+        def produce(step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            batch_fields, batch_targets, *_ = self._validated(
+                *simulate(seeds[1 + step], batch_size)
+            )
+            self._check_same_inputs(batch_fields, batch_targets, state)
+            return self._tensors(batch_fields, batch_targets, state, device)
+
+        def epoch_batches(epoch: int) -> Iterator[Any]:
+            first = epoch * batches_per_epoch
+            return prefetch(produce, range(first, first + batches_per_epoch))
+
+        self._train(
+            state,
+            epoch_batches=epoch_batches,
+            steps_per_epoch=batches_per_epoch,
+            max_epochs=epochs,
+            validation=validation,
+            seed=seed,
+            device=device,
+            feature_names=feature_names,
+        )
         return self
 
     def _check_hyperparameters(self) -> None:
@@ -428,9 +590,56 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         inference = resolve_inference_network(self.inference_net).build(
             n_params, n_conditions, total_steps=total_steps
         )
-        return PosteriorNetwork(inference, summary, passthrough)
+        return PosteriorNetwork(inference, summary, passthrough, total_steps)
 
-    def _run_training(
+    def _validated(
+        self, X: Any, y: Any
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, list[str], bool, list[str] | None]:
+        fields, feature_names = validate_inputs(X)
+        targets, names, was_1d = validate_targets(y, next(iter(fields.values())).shape[0])
+        return fields, targets, names, was_1d, feature_names
+
+    def _start_state(
+        self,
+        fields: dict[str, np.ndarray],
+        targets: np.ndarray,
+        names: list[str],
+        was_1d: bool,
+        *,
+        continuing: bool,
+    ) -> dict[str, Any]:
+        """State to train from: the fitted one (continuing) or a fresh one from this data."""
+        if continuing and not hasattr(self, "network_") and self._checkpoint_exists():
+            self._resume_from_checkpoint()
+        if continuing and hasattr(self, "network_"):
+            state = self._fitted_state()
+            self._check_same_inputs(fields, targets, state)
+        else:
+            state = self._initial_state(fields, targets)
+        state.update(param_names_=names, _y_was_1d=was_1d)
+        return state
+
+    def _seed(self) -> int:
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+
+    def _tensors(
+        self,
+        fields: Mapping[str, np.ndarray],
+        targets: np.ndarray | None,
+        state: Mapping[str, Any],
+        device: torch.device,
+    ) -> tuple[torch.Tensor | None, dict[str, torch.Tensor]]:
+        """Standardized ``(theta, fields)`` tensors on ``device``."""
+        batch = {
+            name: torch.as_tensor(self._standardize_field(name, value, state), device=device)
+            for name, value in fields.items()
+        }
+        if targets is None:
+            return None, batch
+        theta = torch.as_tensor(self._standardize_targets(targets, state), device=device)
+        return theta, batch
+
+    def _fit_arrays(
         self,
         state: dict[str, Any],
         fields: dict[str, np.ndarray],
@@ -439,30 +648,61 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         *,
         single_epoch: bool = False,
     ) -> None:
+        """Offline training: shuffled mini-batches of the given simulations."""
         device = _resolve_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = self._seed()
         n = targets.shape[0]
-        n_val = 0 if single_epoch else round(self.validation_fraction * n)
+        n_val = 0
         if self.validation_fraction > 0 and not single_epoch:
-            n_val = min(max(n_val, 1), n - 1)
+            n_val = min(max(round(self.validation_fraction * n), 1), n - 1)
         order = np.random.default_rng(seed).permutation(n)
-        train_idx, val_idx = order[n_val:], order[:n_val]
-        theta = self._standardize_targets(targets, state)
-        tensors = {
-            name: torch.as_tensor(self._standardize_field(name, value, state), device=device)
-            for name, value in fields.items()
-        }
-        theta_t = torch.as_tensor(theta, dtype=torch.float32, device=device)
+        train_idx = torch.as_tensor(order[n_val:], device=device)
+        theta, batch = self._tensors(fields, targets, state, device)
         batch_size = min(self.batch_size, len(train_idx))
-        steps_per_epoch = math.ceil(len(train_idx) / batch_size)
-        max_epochs = 1 if single_epoch else self.max_epochs
+        shuffler = torch.Generator().manual_seed(seed)
+
+        def epoch_batches(epoch: int) -> Iterator[Any]:
+            permutation = train_idx[torch.randperm(len(train_idx), generator=shuffler)]
+            for index in permutation.split(batch_size):
+                yield theta[index], {k: v[index] for k, v in batch.items()}
+
+        validation = None
+        if n_val > 0:
+            val_idx = torch.as_tensor(order[:n_val], device=device)
+            validation = theta[val_idx], {k: v[val_idx] for k, v in batch.items()}
+        self._train(
+            state,
+            epoch_batches=epoch_batches,
+            steps_per_epoch=math.ceil(len(train_idx) / batch_size),
+            max_epochs=1 if single_epoch else self.max_epochs,
+            validation=validation,
+            seed=seed,
+            device=device,
+            feature_names=feature_names,
+            single_epoch=single_epoch,
+        )
+
+    def _train(
+        self,
+        state: dict[str, Any],
+        *,
+        epoch_batches: Callable[[int], Iterable[Any]],
+        steps_per_epoch: int,
+        max_epochs: int,
+        validation: tuple[torch.Tensor, dict[str, torch.Tensor]] | None,
+        seed: int,
+        device: torch.device,
+        feature_names: list[str] | None,
+        single_epoch: bool = False,
+    ) -> None:
+        """Build (or copy) the network, train it, and commit the fitted state."""
         cuda = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
             network = state["network_"]
             if network is None:
                 network = self._build_network(
-                    state["field_shapes_"], theta.shape[1], max_epochs * steps_per_epoch
+                    state["field_shapes_"], len(state["target_mean_"]), max_epochs * steps_per_epoch
                 )
             else:
                 network = copy.deepcopy(network)
@@ -470,7 +710,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             config = TrainingConfig(
                 max_epochs=max_epochs,
                 learning_rate=self.learning_rate,
-                early_stopping=bool(self.early_stopping) and n_val > 0,
+                early_stopping=bool(self.early_stopping) and validation is not None,
                 n_iter_no_change=self.n_iter_no_change,
                 schedule=not single_epoch,
                 verbose=self.verbose,
@@ -478,30 +718,18 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             optimizer = make_optimizer(network, config)
             if single_epoch and getattr(self, "_optimizer_state", None) is not None:
                 optimizer.load_state_dict(self._optimizer_state)
-            train_positions = torch.as_tensor(train_idx, device=device)
-            shuffler = torch.Generator().manual_seed(seed)
 
-            def epoch_batches(epoch: int) -> Iterator[torch.Tensor]:
-                permutation = train_positions[torch.randperm(len(train_idx), generator=shuffler)]
-                yield from permutation.split(batch_size)
+            def batch_loss(batch: tuple[torch.Tensor, dict[str, torch.Tensor]]) -> torch.Tensor:
+                return network.loss(*batch)
 
-            def batch_loss(index: torch.Tensor) -> torch.Tensor:
-                return network.loss(theta_t[index], {k: v[index] for k, v in tensors.items()})
+            validation_loss = None
+            if validation is not None:
+                validation_loss = _validation_loss(network, *validation, seed=seed + 1)
 
-            validation = None
-            if n_val > 0:
-                # The loss is a Monte Carlo estimate: repeat the (fixed) validation rows
-                # until about _VALIDATION_ROWS noise draws make epoch-to-epoch changes visible.
-                repeats = min(_MAX_VALIDATION_REPEATS, max(1, _VALIDATION_ROWS // n_val))
-                val_positions = torch.as_tensor(np.tile(val_idx, repeats), device=device)
-
-                def validation() -> float:
-                    generator = torch.Generator(device=device).manual_seed(seed + 1)
-                    total = 0.0
-                    for index in val_positions.split(max(batch_size, 2048)):
-                        batch = {k: v[index] for k, v in tensors.items()}
-                        total += float(network.loss(theta_t[index], batch, generator)) * len(index)
-                    return total / len(val_positions)
+            def checkpoint(history: TrainingHistory) -> None:
+                snapshot = clone(self)
+                snapshot._commit(state, network, history, feature_names, optimizer)
+                save_estimator(snapshot, self.checkpoint_path)
 
             history = train(
                 network,
@@ -509,10 +737,11 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
                 batch_loss=batch_loss,
                 steps_per_epoch=steps_per_epoch,
                 config=config,
-                validation_loss=validation,
+                validation_loss=validation_loss,
                 optimizer=optimizer,
+                on_improvement=None if self.checkpoint_path is None else checkpoint,
             )
-        self._commit(state, network, history, feature_names, fields, optimizer)
+        self._commit(state, network, history, feature_names, optimizer)
 
     def _commit(
         self,
@@ -520,7 +749,6 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         network: PosteriorNetwork,
         history: TrainingHistory,
         feature_names: list[str] | None,
-        fields: Mapping[str, np.ndarray],
         optimizer: torch.optim.Optimizer,
     ) -> None:
         """Set every fitted attribute at once, so a failed fit leaves the old state intact."""
@@ -534,8 +762,8 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         self.training_seconds_ = history.seconds
         self.stop_reason_ = history.stop_reason
         self._optimizer_state = optimizer.state_dict()
-        if list(fields) == [FLAT_FIELD]:
-            self.n_features_in_ = fields[FLAT_FIELD].shape[1]
+        if list(self.field_shapes_) == [FLAT_FIELD]:
+            self.n_features_in_ = self.field_shapes_[FLAT_FIELD][0]
         elif hasattr(self, "n_features_in_"):
             del self.n_features_in_
         if feature_names is not None:
@@ -543,17 +771,12 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
 
-    def _check_same_inputs(self, fields: Mapping[str, np.ndarray], targets: np.ndarray) -> None:
-        self._check_fields(fields)
-        self._check_n_params(targets)
-
-    def _check_n_params(self, targets: np.ndarray) -> None:
-        if targets.shape[1] != len(self.param_names_):
-            raise ValueError(
-                f"y has {targets.shape[1]} parameters but the estimator was fitted with "
-                f"{len(self.param_names_)} parameters ({self.param_names_}); pass one column "
-                "per parameter, or refit (warm_start=False) for a new set of parameters."
-            )
+    def _check_same_inputs(
+        self, fields: Mapping[str, np.ndarray], targets: np.ndarray, state: Mapping[str, Any]
+    ) -> None:
+        """Continued training must see the fields and parameters it was built for."""
+        check_fields_match(fields, state["field_shapes_"], type(self).__name__)
+        check_n_params(targets, state.get("param_names_", getattr(self, "param_names_", [])))
 
     # ------------------------------------------------------------ transforms
     @staticmethod
@@ -589,50 +812,24 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         return self.network_.summary
 
     # ------------------------------------------------------------- inference
-    def _check_fields(self, fields: Mapping[str, np.ndarray]) -> None:
-        expected = self.field_shapes_
-        missing = sorted(set(expected) - set(fields))
-        unknown = sorted(set(fields) - set(expected))
-        if missing or unknown:
-            raise ValueError(
-                f"X has fields {sorted(fields)} but the estimator was fitted on "
-                f"{sorted(expected)} (missing {missing}, unknown {unknown})."
-            )
-        for name, shape in expected.items():
-            got = fields[name].shape[1:]
-            same = (
-                got == shape
-                if len(shape) == 1
-                else (len(got) == len(shape) and got[-1] == shape[-1])
-            )
-            if not same and name == FLAT_FIELD:
-                raise ValueError(
-                    f"X has {got[0]} features, but {type(self).__name__} is expecting "
-                    f"{shape[0]} features as input."
-                )
-            if not same:
-                raise ValueError(
-                    f"Field {name!r} has shape {got} per simulation; the estimator was fitted "
-                    f"on shape {shape}"
-                    + ("" if len(shape) == 1 else " (set/series length may vary)")
-                    + "."
-                )
-
     def _inputs(self, X: Any) -> dict[str, torch.Tensor]:
+        """Validated, standardized input fields of X on the estimator's device.
+
+        An estimator fitted on flat fields of a Simulations also takes a plain
+        2-D array whose columns are those fields concatenated in fitted order.
+        """
         check_is_fitted(self, "network_")
         fields, _ = validate_inputs(X)
+        shapes = self.field_shapes_
+        if list(fields) == [FLAT_FIELD] and FLAT_FIELD not in shapes:
+            fields = split_flat_columns(fields[FLAT_FIELD], shapes)
         if list(fields) == [FLAT_FIELD]:
             _check_feature_names(self, X, reset=False)
             _check_n_features(self, fields[FLAT_FIELD], reset=False)
-        self._check_fields(fields)
+        check_fields_match(fields, shapes, type(self).__name__)
         device = _resolve_device(self.device)
         self.network_.to(device)
-        return {
-            name: torch.as_tensor(
-                self._standardize_field(name, value, self._fitted_state()), device=device
-            )
-            for name, value in fields.items()
-        }
+        return self._tensors(fields, None, self._fitted_state(), device)[1]
 
     def _contexts(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         n = next(iter(batch.values())).shape[0]
@@ -663,7 +860,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             Draws per observation.
         random_state : int, Generator, RandomState or None
             Seed of the draws; the same seed gives the same draws whatever
-            ``batch_size``.
+            ``batch_size`` (up to float32 round-off).
         as_frame : bool, default=False
             Return a tidy DataFrame indexed by (observation, draw).
         batch_size : int, optional
@@ -746,7 +943,11 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         batch = self._inputs(X)
         n_obs = next(iter(batch.values())).shape[0]
         targets, _, _ = validate_targets(y, n_obs)
-        self._check_n_params(targets)
+        check_n_params(targets, self.param_names_)
+        inside = self._inside_support(targets)
+        # Rows outside the support get density 0; evaluate them at a valid placeholder.
+        placeholder = self._unstandardize_targets(np.zeros((1, targets.shape[1])))
+        targets = np.where(inside[:, None], targets, placeholder)
         with np.errstate(invalid="ignore", divide="ignore"):
             theta = self._standardize_targets(targets, self._fitted_state())
             jacobian = -np.log(self.target_scale_).sum() + (
@@ -770,7 +971,22 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
                 .astype(np.float64)
             )
         result = density + jacobian
-        return np.where(np.isfinite(result), result, -np.inf)
+        return np.where(np.isfinite(result) & inside, result, -np.inf)
+
+    def _inside_support(self, targets: np.ndarray) -> np.ndarray:
+        """Rows of ``targets`` that ``target_transform_`` accepts (outside: density 0)."""
+        inside = np.ones(targets.shape[0], dtype=bool)
+        if self.target_transform_ is None:
+            return inside
+        try:
+            self.target_transform_.transform(targets)
+        except ValueError:  # some rows lie outside the support: find which (error path only)
+            for row in range(targets.shape[0]):
+                try:
+                    self.target_transform_.transform(targets[row : row + 1])
+                except ValueError:
+                    inside[row] = False
+        return inside
 
     def predict(
         self, X: Any, n_samples: int = _PREDICT_SAMPLES, random_state: Any = 0
@@ -780,6 +996,15 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         The same noise draws serve every observation (common random numbers),
         so a row's prediction does not depend on the other rows and repeated
         calls agree.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_obs, n_features), Simulations or DataFrame
+            Observed data sets.
+        n_samples : int, default=500
+            Posterior draws averaged per observation.
+        random_state : int, Generator, RandomState or None, default=0
+            Seed of the common noise draws.
 
         Returns
         -------
@@ -807,6 +1032,19 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         For networks without a density (``score_method="auto"``) or with
         ``score_method="energy"``: the negative mean energy score of 500
         posterior draws per observation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_obs, n_features), Simulations or DataFrame
+            Observed data sets.
+        y : array-like of shape (n_obs,) or (n_obs, n_params)
+            The parameters that generated them.
+        sample_weight : None
+            Not supported; must be None.
+
+        Returns
+        -------
+        score : float
         """
         if sample_weight is not None:
             raise ValueError("score does not support sample_weight.")
@@ -823,12 +1061,49 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         return -float(np.mean(energy_score(draws, targets)))
 
     def embed(self, X: Any) -> np.ndarray:
-        """Summary-network outputs ``(n_obs, summary_dim)`` of X."""
+        """Summary-network outputs of X.
+
+        Parameters
+        ----------
+        X : Simulations or DataFrame
+            Observed data sets.
+
+        Returns
+        -------
+        summaries : ndarray of shape (n_obs, summary_dim)
+        """
         batch = self._inputs(X)
         if self.network_.summary is None:
             raise ValueError("embed needs a summary_net; this estimator has none.")
         with torch.no_grad():
             return self.network_.summary(batch).cpu().numpy()
+
+    # ----------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike) -> None:
+        """Save the fitted estimator to ``path`` without pickle.
+
+        Hyperparameters and fitted metadata go to JSON, weights to
+        safetensors, in one file that :meth:`load` reads back; no code is
+        ever unpickled. See :func:`sklearn_sbi.persistence.save_estimator`.
+        """
+        save_estimator(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> AmortizedPosterior:
+        """Load an estimator saved with :meth:`save` (on the CPU unless moved)."""
+        estimator = load_estimator(path)
+        if not isinstance(estimator, cls):
+            raise TypeError(f"{path} holds a {type(estimator).__name__}, not a {cls.__name__}.")
+        return estimator
+
+    def _checkpoint_exists(self) -> bool:
+        return self.checkpoint_path is not None and os.path.exists(self.checkpoint_path)
+
+    def _resume_from_checkpoint(self) -> None:
+        saved = load_estimator(self.checkpoint_path)
+        for key, value in vars(saved).items():
+            if key.endswith("_") or key in ("_y_was_1d", "_optimizer_state"):
+                setattr(self, key, value)
 
     # ---------------------------------------------------------------- pickle
     def __getstate__(self) -> dict[str, Any]:

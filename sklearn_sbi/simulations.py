@@ -19,6 +19,7 @@ def flat_column_names(name: str, width: int) -> list[str]:
 
     Examples
     --------
+    >>> from sklearn_sbi.simulations import flat_column_names
     >>> flat_column_names("mu", 2), flat_column_names("sigma", 1)
     (['mu[0]', 'mu[1]'], ['sigma'])
     """
@@ -207,6 +208,7 @@ class Simulations:
         Examples
         --------
         >>> import numpy as np
+        >>> from sklearn_sbi import Simulations
         >>> sims = Simulations(mu=np.zeros((3, 2)), sigma=np.ones(3), x=np.zeros((3, 5, 2)))
         >>> X, y = sims.xy(["mu", "sigma"])
         >>> list(X.keys()), list(y.columns)
@@ -248,6 +250,7 @@ class Simulations:
         Examples
         --------
         >>> import numpy as np
+        >>> from sklearn_sbi import Simulations
         >>> df = Simulations(theta=np.zeros((2, 2)), x=np.zeros((2, 5, 3))).to_pandas()
         >>> list(df.columns), df["x"].iloc[0].shape
         (['theta[0]', 'theta[1]', 'x'], (5, 3))
@@ -277,6 +280,7 @@ class Simulations:
         Examples
         --------
         >>> import numpy as np
+        >>> from sklearn_sbi import Simulations
         >>> sims = Simulations(theta=np.zeros((2, 2)), x=np.zeros((2, 5, 3)))
         >>> back = Simulations.from_pandas(sims.to_pandas())
         >>> back["theta"].shape, back["x"].shape
@@ -284,6 +288,9 @@ class Simulations:
         """
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"from_pandas expects a pandas DataFrame, got {type(frame).__name__}.")
+        duplicated = sorted(map(str, frame.columns[frame.columns.duplicated()].unique()))
+        if duplicated:
+            raise ValueError(f"frame has duplicated column names {duplicated}; rename them.")
         grouped: dict[str, dict[int, Any]] = {}
         for column in frame.columns:
             if not isinstance(column, str):
@@ -318,6 +325,7 @@ class Simulations:
         Examples
         --------
         >>> import numpy as np
+        >>> from sklearn_sbi import Simulations
         >>> a = Simulations(x=np.zeros((2, 3)))
         >>> len(Simulations.concat([a, a[:1]]))
         3
@@ -354,6 +362,7 @@ class Simulations:
         Examples
         --------
         >>> import numpy as np, os, tempfile
+        >>> from sklearn_sbi import Simulations
         >>> path = os.path.join(tempfile.mkdtemp(), "sims.npz")
         >>> Simulations(x=np.arange(3.0)).save(path)
         >>> Simulations.load(path)["x"].ravel().tolist()
@@ -414,6 +423,7 @@ def as_simulations(X: Any) -> Simulations:
     Examples
     --------
     >>> import numpy as np, pandas as pd
+    >>> from sklearn_sbi import as_simulations
     >>> as_simulations(pd.DataFrame({"x": [1.0, 2.0]}))["x"].shape
     (2, 1)
     """

@@ -39,7 +39,23 @@ _BATCH_SIZE = "batch_size"
 
 
 class SimulationError(RuntimeError):
-    """A simulator function raised; ``index`` is the first failing simulation."""
+    """A simulator function raised; ``index`` is the first failing simulation.
+
+    Examples
+    --------
+    >>> from sklearn_sbi import SimulationError, make_simulator
+    >>> def prior(rng):
+    ...     return {"theta": rng.normal()}
+    >>> def likelihood(theta):
+    ...     if theta > 2.0:
+    ...         raise RuntimeError("unstable")
+    ...     return {"x": 2 * theta}
+    >>> try:
+    ...     make_simulator([prior, likelihood]).sample(100, random_state=0)
+    ... except SimulationError as error:
+    ...     print(error.index, error)
+    6 Simulation 6 failed in function 'likelihood': RuntimeError: unstable
+    """
 
     def __init__(self, message: str, index: int) -> None:
         super().__init__(message)
@@ -133,6 +149,7 @@ def make_simulator(
 
     Examples
     --------
+    >>> from sklearn_sbi import make_simulator
     >>> def prior(rng):
     ...     return {"mu": rng.normal(size=2)}
     >>> def likelihood(mu, rng, n_obs=3):
@@ -159,6 +176,7 @@ class Simulator:
 
     Examples
     --------
+    >>> from sklearn_sbi import Simulator
     >>> simulator = Simulator([lambda rng: {"theta": rng.uniform(size=2)}])
     >>> simulator.sample(3, random_state=1).shape
     (3,)
@@ -243,6 +261,7 @@ class Simulator:
 
         Examples
         --------
+        >>> from sklearn_sbi import make_simulator
         >>> simulator = make_simulator([lambda rng: {"theta": rng.normal(size=2)}])
         >>> a = simulator.sample(5, random_state=0)
         >>> b = simulator.sample(5, random_state=0, n_jobs=2)

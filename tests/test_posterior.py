@@ -257,3 +257,32 @@ def test_bad_inference_input_is_explained(small_data):
         est.sample(x[:1], 0)
     with pytest.raises(ValueError, match="fitted with 2 parameters"):
         est.log_prob(x[:2], np.ones((2, 3)))
+
+
+@pytest.mark.parametrize(
+    ("target_transform", "low", "high", "scale"),
+    [(None, -4000.0, 4000.0, 1000.0), ("constrain", 0.0, 1.0, 1.0)],
+    ids=["scaled_by_1000", "constrained_to_unit_interval"],
+)
+def test_density_integrates_to_one_in_original_units(target_transform, low, high, scale):
+    from sklearn_sbi.preprocessing import Constrain
+
+    rng = np.random.default_rng(0)
+    if target_transform is None:
+        theta = scale * rng.normal(size=(2000, 1))
+    else:
+        theta = rng.beta(2.0, 2.0, size=(2000, 1))
+    x = theta / scale + 0.3 * rng.normal(size=theta.shape)
+    est = AmortizedPosterior(
+        FlowMatching(widths=(32, 32), log_prob_steps=30),
+        target_transform=None if target_transform is None else Constrain(lower=0.0, upper=1.0),
+        max_epochs=5,
+        random_state=0,
+    ).fit(x, theta)
+    grid = np.linspace(low, high, 2001)[1:-1, None]
+    density = np.exp(est.log_prob(np.repeat(x[:1], len(grid), axis=0), grid))
+    assert abs(np.trapezoid(density[:, 0] if density.ndim > 1 else density, grid[:, 0]) - 1) < 0.03
+    if target_transform is not None:
+        draws = est.sample(x[:5], 500, random_state=0)
+        assert ((draws > 0) & (draws < 1)).all()
+        assert np.isneginf(est.log_prob(x[:2], np.array([[1.5], [-0.1]]))).all()

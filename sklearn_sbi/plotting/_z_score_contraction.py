@@ -17,7 +17,7 @@ class ZScoreContractionDisplay:
     """Posterior z-score against posterior contraction, one point per observation.
 
     Ideal posteriors sit at the right (contraction near 1: the data are
-    informative) with z-scores mostly within +-2 around 0. Large |z| with
+    informative) with z-scores mostly within +-2 around 0. Large ``|z|`` with
     high contraction means over-confident; a shifted cloud means bias; low
     contraction means the parameter is poorly identified (Schad et al., 2021).
 

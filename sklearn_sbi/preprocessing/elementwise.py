@@ -126,6 +126,7 @@ class Log(_Bijection):
     Examples
     --------
     >>> import numpy as np
+    >>> from sklearn_sbi.preprocessing import Log
     >>> log = Log().fit(np.array([[1.0], [np.e]]))
     >>> log.transform(np.array([[np.e]])).tolist(), log.log_abs_det_jacobian(np.array([[np.e]]))
     ([[1.0]], array([-1.]))
@@ -170,6 +171,7 @@ class Sqrt(_Bijection):
     Examples
     --------
     >>> import numpy as np
+    >>> from sklearn_sbi.preprocessing import Sqrt
     >>> Sqrt().fit_transform(np.array([[4.0, 9.0]])).tolist()
     [[2.0, 3.0]]
     """
@@ -218,6 +220,7 @@ class Constrain(_Bijection):
     Examples
     --------
     >>> import numpy as np
+    >>> from sklearn_sbi.preprocessing import Constrain
     >>> constrain = Constrain(lower=[0.0, None], upper=[1.0, None])
     >>> z = constrain.fit_transform(np.array([[0.5, -3.0]]))
     >>> z.tolist(), constrain.inverse_transform(np.array([[50.0, 1.0]])).tolist()

@@ -54,6 +54,7 @@ class OneHot(ArrayOrFieldTransformer):
     Examples
     --------
     >>> import numpy as np
+    >>> from sklearn_sbi.preprocessing import OneHot
     >>> OneHot().fit_transform(np.array([[2], [5], [2]])).tolist()
     [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]
     """

@@ -55,6 +55,7 @@ class Rename(FieldTransformer):
     --------
     >>> import numpy as np
     >>> from sklearn_sbi import Simulations
+    >>> from sklearn_sbi.preprocessing import Rename
     >>> Rename({"x": "input_a"}).fit_transform(Simulations(x=np.zeros(2)))
     Simulations(n=2, {input_a: (1,) float64})
     """
@@ -100,6 +101,7 @@ class Keep(FieldTransformer):
     --------
     >>> import numpy as np
     >>> from sklearn_sbi import Simulations
+    >>> from sklearn_sbi.preprocessing import Keep
     >>> list(Keep(["x"]).fit_transform(Simulations(x=np.zeros(2), y=np.ones(2))).keys())
     ['x']
     """
@@ -127,6 +129,7 @@ class Drop(FieldTransformer):
     --------
     >>> import numpy as np
     >>> from sklearn_sbi import Simulations
+    >>> from sklearn_sbi.preprocessing import Drop
     >>> list(Drop("y").fit_transform(Simulations(x=np.zeros(2), y=np.ones(2))).keys())
     ['x']
     """
@@ -166,6 +169,7 @@ class Concatenate(FieldTransformer):
     --------
     >>> import numpy as np
     >>> from sklearn_sbi import Simulations
+    >>> from sklearn_sbi.preprocessing import Concatenate
     >>> sims = Simulations(obs=np.zeros((3, 20, 2)), time=np.zeros((3, 20, 1)))
     >>> Concatenate(["obs", "time"], into="input_b").fit_transform(sims)
     Simulations(n=3, {input_b: (20, 3) float64})
@@ -245,6 +249,7 @@ class Broadcast(FieldTransformer):
     --------
     >>> import numpy as np
     >>> from sklearn_sbi import Simulations
+    >>> from sklearn_sbi.preprocessing import Broadcast
     >>> sims = Simulations(n_obs=np.ones(3), x=np.zeros((3, 5, 2)))
     >>> Broadcast("n_obs", to="x").fit_transform(sims)["n_obs"].shape
     (3, 5, 1)
@@ -295,6 +300,7 @@ class ExpandDims(FieldTransformer):
     --------
     >>> import numpy as np
     >>> from sklearn_sbi import Simulations
+    >>> from sklearn_sbi.preprocessing import ExpandDims
     >>> ExpandDims("x").fit_transform(Simulations(x=np.zeros((2, 20))))["x"].shape
     (2, 20, 1)
     """
@@ -369,6 +375,7 @@ class AsSet(_AsStructured):
     --------
     >>> import numpy as np
     >>> from sklearn_sbi import Simulations
+    >>> from sklearn_sbi.preprocessing import AsSet
     >>> AsSet("x").fit_transform(Simulations(x=np.zeros((2, 10))))["x"].shape
     (2, 10, 1)
     """
@@ -388,6 +395,7 @@ class AsTimeSeries(_AsStructured):
     --------
     >>> import numpy as np
     >>> from sklearn_sbi import Simulations
+    >>> from sklearn_sbi.preprocessing import AsTimeSeries
     >>> AsTimeSeries("x").fit_transform(Simulations(x=np.zeros((2, 50))))["x"].shape
     (2, 50, 1)
     """

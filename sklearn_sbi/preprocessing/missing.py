@@ -34,6 +34,7 @@ class NanToNum(ArrayOrFieldTransformer):
     Examples
     --------
     >>> import numpy as np
+    >>> from sklearn_sbi.preprocessing import NanToNum
     >>> NanToNum().fit_transform(np.array([[1.0, np.nan]])).tolist()
     [[1.0, 0.0, 1.0, 0.0]]
     """

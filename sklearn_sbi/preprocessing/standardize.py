@@ -45,6 +45,7 @@ class Standardize(ArrayOrFieldTransformer):
     --------
     >>> import numpy as np
     >>> from sklearn_sbi import Simulations
+    >>> from sklearn_sbi.preprocessing import Standardize
     >>> sims = Simulations(theta=np.arange(4.0), x=np.arange(8.0).reshape(4, 2, 1))
     >>> z = Standardize(exclude="theta").fit_transform(sims)
     >>> z["theta"].ravel().tolist(), round(float(z["x"].std()), 6)

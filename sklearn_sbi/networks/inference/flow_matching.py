@@ -62,6 +62,7 @@ class FlowMatching(InferenceNetwork):
 
     Examples
     --------
+    >>> import torch
     >>> from sklearn_sbi.networks import FlowMatching
     >>> net = FlowMatching(widths=(32, 32), steps=4)
     >>> module = net.build(n_params=2, n_conditions=3)

@@ -38,6 +38,15 @@ def padding_mask(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
     the padded positions set to 0 (all their features) and a mask ``(B, N)``
     that is True at the valid positions, or None when nothing is padded.
     Flat inputs ``(B, F)`` are returned unchanged with no mask.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_sbi.networks.summary import padding_mask
+    >>> x = torch.tensor([[[1.0], [2.0], [float("nan")]]])
+    >>> filled, mask = padding_mask(x)
+    >>> filled.flatten().tolist(), mask.tolist()
+    ([1.0, 2.0, 0.0], [[True, True, False]])
     """
     if x.ndim < 3:
         return x, None
@@ -80,6 +89,19 @@ class FieldsEncoder(nn.Module):
     mask_fields : sequence of str, default=()
         Explicit mask fields (1 observed, 0 missing) combined with the NaN
         padding mask.
+
+    Examples
+    --------
+    Specs build it with :meth:`SummaryNetwork.build_fields`:
+
+    >>> import torch
+    >>> from sklearn_sbi.networks.summary import DeepSet, FieldsEncoder
+    >>> spec = DeepSet(summary_dim=4, hidden_dim=8)
+    >>> encoder = spec.build_fields({"obs": (5, 1), "time": (5, 1)}, ["obs", "time"])
+    >>> isinstance(encoder, FieldsEncoder), encoder.fields_read
+    (True, ['obs', 'time'])
+    >>> encoder({"obs": torch.randn(3, 5, 1), "time": torch.rand(3, 5, 1)}).shape
+    torch.Size([3, 4])
     """
 
     def __init__(
@@ -160,6 +182,30 @@ class SummaryNetwork(BaseEstimator, ABC):
     per-simulation axes they encode (1 for flat vectors, 2 for sets and time
     series). The summary size is the ``summary_dim`` hyperparameter unless a
     subclass overrides :attr:`output_dim`.
+
+    Examples
+    --------
+    A custom set encoder: mean pooling over the valid elements, then a linear map.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklearn_sbi.networks.summary import SummaryNetwork
+    >>> class MeanPoolModule(nn.Module):
+    ...     def __init__(self, input_dim, summary_dim):
+    ...         super().__init__()
+    ...         self.linear = nn.Linear(input_dim, summary_dim)
+    ...     def forward(self, x, mask=None):
+    ...         weights = torch.ones(x.shape[:2]) if mask is None else mask.float()
+    ...         pooled = (x * weights[..., None]).sum(1) / weights.sum(1, keepdim=True)
+    ...         return self.linear(pooled)
+    >>> class MeanPool(SummaryNetwork):
+    ...     def __init__(self, summary_dim=2):
+    ...         self.summary_dim = summary_dim
+    ...     def build(self, input_dim):
+    ...         return MeanPoolModule(input_dim, self.summary_dim)
+    >>> encoder = MeanPool(summary_dim=3).build_fields({"draws": (5, 2)})
+    >>> encoder({"draws": torch.randn(4, 5, 2)}).shape
+    torch.Size([4, 3])
     """
 
     input_rank: ClassVar[int] = 2

@@ -42,6 +42,18 @@ class FusionModule(nn.Module):
         consumed and ignored.
     output_dim : int
         Size of the fused summary.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_sbi.networks.summary import DeepSet, FusionEncoder
+    >>> module = FusionEncoder(
+    ...     [("a", DeepSet(summary_dim=2, hidden_dim=8), "x"), ("b", "drop", "z")]
+    ... ).build_fields({"x": (5, 1), "z": (5, 1)})
+    >>> list(module.named_encoders), module.dropped_fields, module.output_dim
+    (['a'], ['z'], 2)
+    >>> module({"x": torch.randn(3, 5, 1), "z": torch.randn(3, 5, 1)}).shape
+    torch.Size([3, 2])
     """
 
     def __init__(
