@@ -7,7 +7,6 @@ import math
 import numbers
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, _check_n_features, check_is_fitted
 from torch import nn
 
+from sklearn_sbi._posterior_network import (
+    NAMED_NETWORKS,
+    PosteriorNetwork,
+    generator_from,
+    resolve_device,
+    resolve_inference_network,
+    to_cpu,
+    validation_loss_function,
+)
 from sklearn_sbi._training import (
     TrainingConfig,
     TrainingHistory,
@@ -34,141 +42,16 @@ from sklearn_sbi._validation import (
     validate_inputs,
     validate_targets,
 )
-from sklearn_sbi.networks.inference import (
-    ConsistencyModel,
-    CouplingFlow,
-    FlowMatching,
-    InferenceModule,
-    InferenceNetwork,
-)
+from sklearn_sbi.networks.inference import InferenceModule, InferenceNetwork
 from sklearn_sbi.networks.summary.base import SummaryNetwork, mask_field_name
 from sklearn_sbi.persistence import load_estimator, save_estimator
 from sklearn_sbi.preprocessing._moments import pooled_moments
 
-_NAMED_NETWORKS: dict[str, Callable[[], InferenceNetwork]] = {
-    "flow_matching": FlowMatching,
-    "consistency": ConsistencyModel,
-    "affine_coupling": partial(CouplingFlow, transform="affine"),
-    "spline_coupling": partial(CouplingFlow, transform="spline"),
-}
-
 _SAMPLE_CHUNK_ROWS = 16384
 """Default rows (observation x draw pairs) per sampling chunk."""
 
-_VALIDATION_ROWS = 8192
-_MAX_VALIDATION_REPEATS = 16
-
 _PREDICT_SAMPLES = 500
 """Posterior draws behind ``predict``'s posterior mean."""
-
-
-def resolve_inference_network(spec: str | InferenceNetwork) -> InferenceNetwork:
-    """Return an unfitted inference-network spec from a name or a spec."""
-    if isinstance(spec, str):
-        try:
-            return _NAMED_NETWORKS[spec]()
-        except KeyError:
-            raise ValueError(
-                f"Unknown inference_net {spec!r}; choose one of {sorted(_NAMED_NETWORKS)} or "
-                "pass a spec such as sklearn_sbi.networks.FlowMatching(...)."
-            ) from None
-    if isinstance(spec, InferenceNetwork):
-        return clone(spec)
-    raise TypeError(
-        f"inference_net must be a name or an InferenceNetwork spec, got {type(spec).__name__}."
-    )
-
-
-def _generator(random_state: Any) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, numbers.Integral):
-        return np.random.default_rng(random_state)
-    return np.random.default_rng(check_random_state(random_state).randint(2**32, dtype=np.uint64))
-
-
-def _resolve_device(device: str | torch.device) -> torch.device:
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def _to_cpu(value: Any) -> Any:
-    """Deep copy of ``value`` with every tensor and module on the CPU."""
-    if isinstance(value, nn.Module):
-        return copy.deepcopy(value).cpu()
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu()
-    if isinstance(value, Mapping):
-        return {key: _to_cpu(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_to_cpu(item) for item in value)
-    return value
-
-
-_VALIDATION_BATCH = 4096
-
-
-def _validation_loss(
-    network: PosteriorNetwork,
-    theta: torch.Tensor,
-    batch: Mapping[str, torch.Tensor],
-    *,
-    seed: int,
-) -> Callable[[], float]:
-    """Validation loss with the same noise every epoch.
-
-    The losses are Monte Carlo estimates: the rows are repeated until about
-    ``_VALIDATION_ROWS`` noise draws make epoch-to-epoch changes visible,
-    and a generator seeded identically each call fixes those draws.
-    """
-    n = theta.shape[0]
-    repeats = min(_MAX_VALIDATION_REPEATS, max(1, _VALIDATION_ROWS // n))
-    rows = torch.arange(n, device=theta.device).repeat(repeats)
-
-    def loss() -> float:
-        generator = torch.Generator(device=theta.device).manual_seed(seed)
-        total = 0.0
-        for index in rows.split(_VALIDATION_BATCH):
-            part = {k: v[index] for k, v in batch.items()}
-            total += float(network.loss(theta[index], part, generator)) * len(index)
-        return total / len(rows)
-
-    return loss
-
-
-class PosteriorNetwork(nn.Module):
-    """Summary network (optional) + inference network, trained jointly.
-
-    ``context(batch)`` concatenates the summary of the fields the summary
-    network reads with the flat fields passed straight through.
-    """
-
-    def __init__(
-        self,
-        inference: InferenceModule,
-        summary: nn.Module | None,
-        passthrough: list[str],
-        total_steps: int,
-    ) -> None:
-        super().__init__()
-        self.inference = inference
-        self.summary = summary
-        self.passthrough = list(passthrough)
-        self.total_steps = total_steps
-
-    def context(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        parts = [] if self.summary is None else [self.summary(batch)]
-        parts += [batch[name] for name in self.passthrough]
-        return parts[0] if len(parts) == 1 else torch.cat(parts, dim=-1)
-
-    def loss(
-        self,
-        theta: torch.Tensor,
-        batch: Mapping[str, torch.Tensor],
-        generator: torch.Generator | None = None,
-    ) -> torch.Tensor:
-        return self.inference.loss(theta, self.context(batch), generator)
 
 
 class AmortizedPosterior(RegressorMixin, BaseEstimator):
@@ -317,8 +200,8 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters, with ``inference_net__*`` even when ``inference_net`` is a name."""
         params = super().get_params(deep=deep)
-        if deep and isinstance(self.inference_net, str) and self.inference_net in _NAMED_NETWORKS:
-            spec = _NAMED_NETWORKS[self.inference_net]()
+        if deep and isinstance(self.inference_net, str) and self.inference_net in NAMED_NETWORKS:
+            spec = NAMED_NETWORKS[self.inference_net]()
             params.update({f"inference_net__{k}": v for k, v in spec.get_params().items()})
         return params
 
@@ -450,7 +333,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         ):
             if not isinstance(value, numbers.Integral) or value < minimum:
                 raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
         seed = self._seed()
         seeds = np.random.SeedSequence(seed).spawn(1 + epochs * batches_per_epoch)
         fields, targets, names, was_1d, feature_names = self._validated(
@@ -649,7 +532,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         single_epoch: bool = False,
     ) -> None:
         """Offline training: shuffled mini-batches of the given simulations."""
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
         seed = self._seed()
         n = targets.shape[0]
         n_val = 0
@@ -724,7 +607,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
 
             validation_loss = None
             if validation is not None:
-                validation_loss = _validation_loss(network, *validation, seed=seed + 1)
+                validation_loss = validation_loss_function(network, *validation, seed=seed + 1)
 
             def checkpoint(history: TrainingHistory) -> None:
                 snapshot = clone(self)
@@ -827,7 +710,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             _check_feature_names(self, X, reset=False)
             _check_n_features(self, fields[FLAT_FIELD], reset=False)
         check_fields_match(fields, shapes, type(self).__name__)
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device)
         self.network_.to(device)
         return self._tensors(fields, None, self._fitted_state(), device)[1]
 
@@ -874,7 +757,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         """
         n_samples = check_n_samples(n_samples)
         batch = self._inputs(X)
-        rng = _generator(random_state)
+        rng = generator_from(random_state)
         draws = self._draw(
             self._contexts(batch),
             n_samples,
@@ -1012,7 +895,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         """
         n_samples = check_n_samples(n_samples)
         batch = self._inputs(X)
-        bank = _generator(random_state).standard_normal(
+        bank = generator_from(random_state).standard_normal(
             (n_samples, self.network_.inference.noise_size)
         )
         position = 0
@@ -1109,7 +992,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()
         return {
-            key: _to_cpu(value) if key in ("network_", "_optimizer_state") else value
+            key: to_cpu(value) if key in ("network_", "_optimizer_state") else value
             for key, value in state.items()
         }
 

@@ -396,7 +396,7 @@ def _column_to_array(name: str, column: pd.Series) -> np.ndarray:
     rows = column.to_list()
     if not any(isinstance(row, (np.ndarray, list, tuple)) for row in rows):
         return np.asarray(rows, dtype=object)
-    arrays = [np.asarray(row) for row in rows]
+    arrays = [_nested_array(row) for row in rows]
     shapes = {a.shape for a in arrays}
     if len(shapes) == 1:
         return np.stack(arrays)
@@ -410,6 +410,14 @@ def _column_to_array(name: str, column: pd.Series) -> np.ndarray:
     for i, a in enumerate(arrays):
         padded[i, : a.shape[0]] = a
     return padded
+
+
+def _nested_array(row: Any) -> np.ndarray:
+    """A cell as a numeric array, also when a reader (e.g. Parquet) nested it in arrays."""
+    array = np.asarray(row)
+    if array.dtype == object and array.size and isinstance(array.flat[0], (np.ndarray, list)):
+        return np.stack([_nested_array(item) for item in array])
+    return array
 
 
 def as_simulations(X: Any) -> Simulations:

@@ -206,3 +206,17 @@ def test_grid_search_indexes_simulations(regression):
     search = GridSearchCV(FieldRidge(), {"alpha": [1e-6, 1e3]}, cv=3).fit(X, y)
     assert search.best_params_ == {"alpha": 1e-6}
     assert isinstance(search.predict(X[:4]), np.ndarray)
+
+
+def test_parquet_round_trip_of_set_fields(tmp_path):
+    pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(0)
+    sims = Simulations(mu=rng.normal(size=(4, 2)), obs=rng.normal(size=(4, 5, 2)))
+    frame = sims.to_pandas()
+    # Parquet stores a per-row array as nested lists; it reads back as arrays of arrays.
+    frame["obs"] = frame["obs"].map(lambda cell: cell.tolist())
+    frame.to_parquet(tmp_path / "sims.parquet")
+    back = Simulations.from_pandas(pd.read_parquet(tmp_path / "sims.parquet"))
+    assert back["obs"].shape == (4, 5, 2)
+    np.testing.assert_allclose(back["obs"], sims["obs"])
+    np.testing.assert_allclose(back["mu"], sims["mu"])
