@@ -40,6 +40,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import torch
 
 from sklearn_sbi import AmortizedPosterior, Simulations, make_simulator
 from sklearn_sbi.preprocessing import Constrain
@@ -79,6 +80,9 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    # Networks this small train fastest on one thread: more threads only add
+    # synchronisation cost, and slow down badly when other programs share the CPU.
+    torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     n_simulations, max_epochs, widths = (

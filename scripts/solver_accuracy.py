@@ -103,10 +103,13 @@ def main() -> None:
         seconds = time.perf_counter() - start
         return draws, rows[0] / draws.shape[0] / draws.shape[1], seconds
 
-    reference_draws, _, _ = run(*REFERENCE)
+    reference_draws, reference_evaluations, reference_seconds = run(*REFERENCE)
     results = []
     for solver, setting in (REFERENCE, *SETTINGS):
-        draws, evaluations, seconds = run(solver, setting)
+        if (solver, setting) == REFERENCE:
+            draws, evaluations, seconds = reference_draws, reference_evaluations, reference_seconds
+        else:
+            draws, evaluations, seconds = run(solver, setting)
         scores = [c2st(d, r, random_state=0) for d, r in zip(draws, references, strict=True)]
         distance = float(np.linalg.norm((draws - reference_draws) / scale, axis=-1).mean())
         results.append(

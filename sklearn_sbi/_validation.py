@@ -44,6 +44,70 @@ def is_structured(X: Any) -> bool:
     return isinstance(X, pd.DataFrame) and any(dtype is np.dtype(object) for dtype in X.dtypes)
 
 
+def check_n_jobs(n_jobs: Any) -> int | None:
+    """Validate a joblib ``n_jobs``: None or a non-zero int (negative counts back from all CPUs)."""
+    if n_jobs is None:
+        return None
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral):
+        raise TypeError(
+            f"n_jobs must be an int or None, got {n_jobs!r}; use e.g. n_jobs=4, or -1 for all CPUs."
+        )
+    if n_jobs == 0:
+        raise ValueError("n_jobs=0 runs nothing; use None or 1 for one process, -1 for all CPUs.")
+    return int(n_jobs)
+
+
+def check_float32_range(array: np.ndarray, name: str) -> None:
+    """Raise a ValueError if finite entries of ``array`` overflow float32 (the networks' dtype)."""
+    limit = float(np.finfo(np.float32).max)
+    largest = float(np.max(np.abs(array), initial=0.0, where=np.isfinite(array)))
+    if largest > limit:
+        raise ValueError(
+            f"{name} has values of magnitude up to {largest:.3g}, beyond the float32 range "
+            f"({limit:.3g}) the networks compute in; rescale it (e.g. change units or take logs)."
+        )
+
+
+def check_training_targets(targets: np.ndarray, names: list[str]) -> None:
+    """Refuse targets a fit cannot standardize: fewer than 2 rows or a constant column."""
+    if targets.shape[0] < 2:
+        raise ValueError(
+            f"Training needs at least 2 simulations; got {targets.shape[0]} sample. "
+            "Simulate more data."
+        )
+    spreads = np.ptp(targets, axis=0)
+    constant = [name for name, spread in zip(names, spreads, strict=True) if spread == 0]
+    if constant:
+        raise ValueError(
+            f"y has constant column(s) {constant}: a parameter that never varies cannot be "
+            "inferred. Drop it from y (or simulate it from its prior)."
+        )
+
+
+def _numeric_array(value: Any, name: str, **kwargs: Any) -> np.ndarray:
+    """``check_array`` to float64, with a TypeError naming ``name`` for non-numeric values."""
+    try:
+        return check_array(
+            value, dtype=np.float64, ensure_all_finite=False, input_name=name, **kwargs
+        )
+    except (TypeError, ValueError) as error:
+        dtype = None if issparse(value) else np.asarray(value).dtype
+        if dtype is None or dtype.kind not in "OUS":
+            raise
+        raise TypeError(
+            f"{name} must be numeric, got values of dtype {dtype} that are not numbers ({error}). "
+            "Encode categories first (e.g. sklearn_sbi.preprocessing.OneHot) or drop them."
+        ) from None
+
+
+def _check_unique_columns(frame: Any, name: str) -> None:
+    if isinstance(frame, pd.DataFrame):
+        names = [str(c) for c in frame.columns]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"{name} has duplicated column names {duplicated}; rename them.")
+
+
 def check_n_samples(n_samples: Any) -> int:
     """Validate the number of posterior draws per observation."""
     if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
@@ -60,14 +124,13 @@ def validate_targets(y: Any, n_rows: int | None = None) -> tuple[np.ndarray, lis
             "requires y to be passed, but the target y is None: pass the simulated parameters."
         )
     names = _target_names(y)
-    array = check_array(
-        y, ensure_2d=False, dtype=np.float64, ensure_all_finite=False, input_name="y"
-    )
+    array = _numeric_array(y, "y", ensure_2d=False)
     if array.ndim > 2:
         raise ValueError(f"y must be 1-D or 2-D (n_samples, n_params), got shape {array.shape}.")
     was_1d = array.ndim == 1
     array = array.reshape(array.shape[0], -1)
     check_finite(array, "y")
+    check_float32_range(array, "y")
     if n_rows is not None and array.shape[0] != n_rows:
         raise ValueError(
             f"X and y have inconsistent numbers of samples: X has {n_rows} rows, y has "
@@ -82,11 +145,8 @@ def _target_names(y: Any) -> list[str] | None:
     if isinstance(y, pd.Series):
         return [str(y.name)] if y.name is not None else None
     if isinstance(y, pd.DataFrame):
-        names = [str(c) for c in y.columns]
-        duplicated = sorted({n for n in names if names.count(n) > 1})
-        if duplicated:
-            raise ValueError(f"y has duplicated column names {duplicated}; rename them.")
-        return names
+        _check_unique_columns(y, "y")
+        return [str(c) for c in y.columns]
     return None
 
 
@@ -103,9 +163,11 @@ def validate_inputs(X: Any) -> tuple[dict[str, np.ndarray], list[str] | None]:
                 "X is an empty Simulations: it needs at least one simulation and field."
             )
         return {name: _check_field(name, value) for name, value in simulations.items()}, None
+    _check_unique_columns(X, "X")
     feature_names = _get_feature_names(X)
-    array = check_array(X, dtype=np.float64, ensure_all_finite=False, input_name="X")
+    array = _numeric_array(X, "X")
     check_finite(array, "X")
+    check_float32_range(array, "X")
     return {FLAT_FIELD: array.astype(np.float32)}, (
         None if feature_names is None else [str(name) for name in feature_names]
     )
@@ -117,6 +179,7 @@ def _check_field(name: str, value: np.ndarray) -> np.ndarray:
             f"Field {name!r} has dtype {value.dtype}; fields must be numeric. Encode "
             "categories first (e.g. sklearn_sbi.preprocessing.OneHot)."
         )
+    check_float32_range(np.asarray(value, dtype=np.float64), f"Field {name!r}")
     array = np.asarray(value, dtype=np.float32)
     if array.ndim == 2:
         check_finite(array, f"field {name!r}")

@@ -38,6 +38,7 @@ from sklearn_sbi._validation import (
     check_fields_match,
     check_n_params,
     check_n_samples,
+    check_training_targets,
     split_flat_columns,
     validate_inputs,
     validate_targets,
@@ -233,10 +234,6 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         """
         self._check_hyperparameters()
         fields, targets, names, was_1d, feature_names = self._validated(X, y)
-        if targets.shape[0] < 2:
-            raise ValueError(
-                "Training needs at least 2 simulations; got 1 sample. Simulate more data."
-            )
         state = self._start_state(fields, targets, names, was_1d, continuing=self.warm_start)
         self._fit_arrays(state, fields, targets, feature_names)
         return self
@@ -498,6 +495,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             state = self._fitted_state()
             self._check_same_inputs(fields, targets, state)
         else:
+            check_training_targets(targets, names)
             state = self._initial_state(fields, targets)
         state.update(param_names_=names, _y_was_1d=was_1d)
         return state
@@ -782,7 +780,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         batch_size: int | None,
     ) -> np.ndarray:
         """Draws ``(n_obs, n_samples, d)`` in y's units, ``noise(rows)`` feeding each chunk."""
-        chunk = int(batch_size or _SAMPLE_CHUNK_ROWS)
+        chunk = _SAMPLE_CHUNK_ROWS if batch_size is None else int(batch_size)
         if chunk < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
         n_obs = contexts.shape[0]
@@ -974,10 +972,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
     @classmethod
     def load(cls, path: str | os.PathLike) -> AmortizedPosterior:
         """Load an estimator saved with :meth:`save` (on the CPU unless moved)."""
-        estimator = load_estimator(path)
-        if not isinstance(estimator, cls):
-            raise TypeError(f"{path} holds a {type(estimator).__name__}, not a {cls.__name__}.")
-        return estimator
+        return load_estimator(path, expected_class=cls)
 
     def _checkpoint_exists(self) -> bool:
         return self.checkpoint_path is not None and os.path.exists(self.checkpoint_path)

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
+from sklearn_sbi._validation import check_n_jobs
 from sklearn_sbi.simulations import Simulations
 
 BLOCK_SIZE = 1024
@@ -280,7 +281,7 @@ class Simulator:
         constants = {**self.defaults, **kwargs}
         n_units = math.ceil(n / BLOCK_SIZE) if self.batched else n
         task = (self.steps, constants, seed.entropy, seed.spawn_key, n, self.batched)
-        n_workers = effective_n_jobs(n_jobs)
+        n_workers = effective_n_jobs(check_n_jobs(n_jobs))
         if n_workers == 1:
             chunks = [_simulate_units(*task, 0, n_units, on_error == "raise")]
         else:

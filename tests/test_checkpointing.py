@@ -30,7 +30,7 @@ def _estimator(**params):
 
 
 def _poison_loss(monkeypatch, after_calls, poison):
-    """Make the network's loss call ``poison(loss)`` once it has been called ``after_calls`` times."""
+    """Make the network's loss return ``poison(loss)`` after ``after_calls`` calls."""
     original = PosteriorNetwork.loss
     calls = {"n": 0}
 

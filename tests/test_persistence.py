@@ -95,8 +95,10 @@ def test_everything_loads_on_cpu_as_numpy(saved, fitted):
     assert not loaded.network_.training
     assert isinstance(loaded.target_mean_, np.ndarray)
     assert loaded.target_mean_.dtype == fitted.target_mean_.dtype
-    mean, scale = loaded.input_moments_["X"]
-    np.testing.assert_array_equal(mean, fitted.input_moments_["X"][0])
+    for loaded_moment, moment in zip(
+        loaded.input_moments_["X"], fitted.input_moments_["X"], strict=True
+    ):
+        np.testing.assert_array_equal(loaded_moment, moment)
     assert not hasattr(loaded, "_optimizer_state")
 
 
@@ -198,7 +200,7 @@ def test_pipeline_round_trip(data, tmp_path):
     np.testing.assert_array_equal(
         loaded.log_prob(100 * x[:3], theta[:3]), pipe.log_prob(100 * x[:3], theta[:3])
     )
-    with pytest.raises(TypeError, match="not a AmortizedPosterior|not an AmortizedPosterior"):
+    with pytest.raises(TypeError, match=r"holds a PosteriorPipeline, not a AmortizedPosterior"):
         AmortizedPosterior.load(tmp_path / "pipe.safetensors")
 
 

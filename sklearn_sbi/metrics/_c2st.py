@@ -10,6 +10,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.validation import check_scalar
 
+from sklearn_sbi._validation import check_n_jobs
 from sklearn_sbi.preprocessing._moments import pooled_moments
 
 
@@ -84,6 +85,7 @@ def c2st(
     check_scalar(n_folds, "n_folds", numbers.Integral, min_val=2)
     check_scalar(hidden_factor, "hidden_factor", numbers.Integral, min_val=1)
     check_scalar(max_iter, "max_iter", numbers.Integral, min_val=1)
+    check_n_jobs(n_jobs)
     if len(samples) < n_folds:
         raise ValueError(f"Need at least n_folds={n_folds} samples a side, got {len(samples)}.")
 
