@@ -140,8 +140,16 @@ def main() -> None:
         )
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"observations": args.observations, "samples": args.samples,
-                       "results": results, "cheapest_within_0.01": best}, handle, indent=2)
+            json.dump(
+                {
+                    "observations": args.observations,
+                    "samples": args.samples,
+                    "results": results,
+                    "cheapest_within_0.01": best,
+                },
+                handle,
+                indent=2,
+            )
 
 
 if __name__ == "__main__":

@@ -34,9 +34,9 @@ import numpy as np
 import torch
 
 from sklearn_sbi import AmortizedPosterior
+from sklearn_sbi._posterior_network import resolve_inference_network
 from sklearn_sbi._training import ExponentialAverage, TrainingConfig, warmup_cosine
 from sklearn_sbi.benchmarks import get_task
-from sklearn_sbi.posterior import resolve_inference_network
 
 VARIANTS = ("bare", "+clip", "+ema", "+schedule", "+validation", "+snapshots")
 
@@ -97,7 +97,14 @@ def make_bare_epoch(
     return epoch
 
 
-def estimator_epoch_seconds(net: str, X: np.ndarray, y: np.ndarray, batch_size: int, epochs: int) -> float:
+def standardized(values: np.ndarray) -> torch.Tensor:
+    """Column-standardized float32 tensor, as the estimator feeds its network."""
+    return torch.as_tensor((values - values.mean(0)) / values.std(0), dtype=torch.float32)
+
+
+def estimator_epoch_seconds(
+    net: str, X: np.ndarray, y: np.ndarray, batch_size: int, epochs: int
+) -> float:
     """Seconds per epoch of the estimator's own training loop (its defaults)."""
     estimator = AmortizedPosterior(
         inference_net=net, max_epochs=epochs, batch_size=batch_size, random_state=0
@@ -122,9 +129,9 @@ def main() -> None:
     y = np.asarray(y, dtype=np.float64)
     # Same rows as the estimator: it holds out validation_fraction = 0.1 for validation.
     n_val = round(0.1 * len(y))
-    standardize = lambda a: torch.as_tensor((a - a.mean(0)) / a.std(0), dtype=torch.float32)  # noqa: E731
-    X_t, y_t = standardize(X), standardize(y)
-    val = (y_t[:n_val].repeat(max(1, 8192 // n_val), 1), X_t[:n_val].repeat(max(1, 8192 // n_val), 1))
+    X_t, y_t = standardized(X), standardized(y)
+    repeats = max(1, 8192 // n_val)  # the estimator's validation repeats rows to ~8,192
+    val = (y_t[:n_val].repeat(repeats, 1), X_t[:n_val].repeat(repeats, 1))
     train = (y_t[n_val:], X_t[n_val:])
 
     times: dict[str, list[float]] = {name: [] for name in ("estimator", *VARIANTS)}
@@ -133,9 +140,7 @@ def main() -> None:
             estimator_epoch_seconds(args.net, X, y, args.batch_size, args.epochs)
         )
         for level, name in enumerate(VARIANTS):
-            epoch = make_bare_epoch(
-                args.net, *train, *val, args.batch_size, args.epochs, level
-            )
+            epoch = make_bare_epoch(args.net, *train, *val, args.batch_size, args.epochs, level)
             start = time.perf_counter()
             for _ in range(args.epochs):
                 epoch()
@@ -143,8 +148,10 @@ def main() -> None:
 
     median = {name: statistics.median(values) for name, values in times.items()}
     bare = median["bare"]
-    print(f"net={args.net}  rows={len(train[0])}  batch={args.batch_size}  "
-          f"threads={torch.get_num_threads()}  epochs x repeats={args.epochs} x {args.repeats}")
+    print(
+        f"net={args.net}  rows={len(train[0])}  batch={args.batch_size}  "
+        f"threads={torch.get_num_threads()}  epochs x repeats={args.epochs} x {args.repeats}"
+    )
     print(f"{'loop':<12} {'s/epoch':>9} {'x bare':>7}")
     for name in ("bare", *VARIANTS[1:], "estimator"):
         print(f"{name:<12} {median[name]:>9.3f} {median[name] / bare:>7.2f}")

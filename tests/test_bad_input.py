@@ -11,6 +11,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_sbi import AmortizedPosterior, Simulations, make_posterior_pipeline, make_simulator
+from sklearn_sbi._posterior_network import PosteriorNetwork
 from sklearn_sbi.metrics import (
     c2st,
     calibration_error,
@@ -21,7 +22,6 @@ from sklearn_sbi.metrics import (
     posterior_z_score,
     sbc_ranks,
 )
-from sklearn_sbi.posterior import PosteriorNetwork
 from sklearn_sbi.preprocessing import (
     Concatenate,
     Constrain,

@@ -398,3 +398,15 @@ def test_slcp_reference_on_every_observation_matches_importance_sampling(index):
     mean, sd = weighted_moments(theta, weights)
     np.testing.assert_array_less(np.abs(folded.mean(axis=0) - mean), 0.05 * sd)
     np.testing.assert_allclose(folded.std(axis=0), sd, rtol=0.05)
+
+
+def test_reference_draws_do_not_share_the_model_noise_stream():
+    from sklearn_sbi.benchmarks._runner import _reference_rng
+
+    model_noise = np.random.default_rng(0).standard_normal(100)
+    for observation in range(3):
+        reference_noise = _reference_rng(0, observation).standard_normal(100)
+        assert abs(np.corrcoef(model_noise, reference_noise)[0, 1]) < 0.3
+    assert not np.array_equal(
+        _reference_rng(0, 0).standard_normal(5), _reference_rng(0, 1).standard_normal(5)
+    )

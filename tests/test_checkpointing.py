@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from sklearn_sbi import AmortizedPosterior
+from sklearn_sbi._posterior_network import PosteriorNetwork
 from sklearn_sbi._training import TrainingWarning
 from sklearn_sbi.persistence import load_estimator
-from sklearn_sbi.posterior import PosteriorNetwork
 
 SETTINGS = {"batch_size": 64, "random_state": 0, "learning_rate": 1e-3}
 

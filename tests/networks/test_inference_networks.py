@@ -263,6 +263,24 @@ def test_consistency_model_counts_training_steps_only_in_training_mode():
     assert int(module.training_step) == 2
 
 
+def test_consistency_validation_loss_ignores_the_curriculum():
+    module = randomize(build("consistency")).eval()
+    theta, context = gaussian_batch(64, torch.Generator().manual_seed(0))
+
+    def eval_loss():
+        with torch.no_grad():
+            return module.loss(theta, context, torch.Generator().manual_seed(1))
+
+    early = eval_loss()
+    module.training_step += module.total_steps  # end of the curriculum
+    torch.testing.assert_close(eval_loss(), early)
+    module.train()
+    module.training_step.zero_()
+    with torch.no_grad():
+        start_of_training = module.loss(theta, context, torch.Generator().manual_seed(1))
+    assert not torch.isclose(start_of_training, early)
+
+
 def test_consistency_function_is_the_identity_at_eps():
     module = randomize(build("consistency"))
     x = torch.randn(6, N_PARAMS)
