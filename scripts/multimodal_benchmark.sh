@@ -50,8 +50,10 @@ with open(f"benchmarks_results/multimodal_{tag}.json", "w") as handle:
 EOF
 }
 
+# Runs tagged *_head used make_summary_net() with head=MLP(widths=(128, 128), output_dim=6)
+# (its version before this change); the others use the current one (no head).
 # Screening: 3 observations, 5,000 draws a side.
-benchmark screen_b256_e100 100 256 3 5000
+benchmark screen_b256_e100_head 100 256 3 5000
 
 # Does the inference network reach the target from exact sufficient statistics?
 # Same flow matching and settings, X = (sum of the 25 iid draws, sum of their
@@ -95,10 +97,12 @@ EOF
 fi
 
 # Target 2: fused vs single-experiment posteriors on the same simulations.
+# (multimodal_contraction_head.json: this command before the change, file renamed.)
 if [[ -z "$only" || "$only" == "contraction" ]]; then
     python scripts/multimodal_contraction.py --max-epochs 100 --batch-size 256 \
         --json "$out/multimodal_contraction.json"
 fi
 
 # Target 1, final number: all 10 observations, 10,000 draws a side.
+benchmark final_head 100 256 10 10000
 benchmark final 100 256 10 10000

@@ -8,7 +8,6 @@ import numpy as np
 
 from sklearn_sbi.benchmarks._task import Data, Task
 from sklearn_sbi.networks.summary import (
-    MLP,
     FusionEncoder,
     SetTransformer,
     TimeSeriesTransformer,
@@ -100,7 +99,12 @@ class MultimodalGaussian(Task):
         return [prior, likelihood_a, likelihood_b]
 
     def make_summary_net(self) -> FusionEncoder:
-        """A set transformer for experiment A and a time-series transformer for B, fused."""
+        """A set transformer for experiment A and a time-series transformer for B, concatenated.
+
+        No fusion head: with ``MLP(widths=(128, 128))`` on top, flow matching
+        never learned ``sigma`` (posterior contraction 0.02 where the exact
+        posterior given experiment A alone has 0.74); without it, it did.
+        """
         return FusionEncoder(
             encoders=[
                 ("a", SetTransformer(summary_dim=6), "observables_a"),
@@ -110,7 +114,6 @@ class MultimodalGaussian(Task):
                     ["observables_b", "time_b"],
                 ),
             ],
-            head=MLP(widths=(128, 128), output_dim=6),
         )
 
     def _check_observation(self, x: Data) -> np.ndarray:
