@@ -4,7 +4,7 @@ Trains three ``AmortizedPosterior`` (flow matching) models on the same
 simulations of the ``multimodal_gaussian`` benchmark task:
 
 - ``fused``: the task's summary network (set encoder on experiment A,
-  time-series encoder on experiment B, fused by an MLP head);
+  time-series encoder on experiment B, summaries concatenated);
 - ``A only``: the same network with experiment B's entry set to ``"drop"``;
 - ``B only``: the same network with experiment A's entry set to ``"drop"``.
 

@@ -13,7 +13,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,19 +263,19 @@ def _stop_non_finite(
     )
 
 
-def prefetch(produce: Callable[[int], Any], steps: Iterable[int]) -> Iterator[Any]:
-    """Yield ``produce(step)`` for each step, computing the next one in a background thread.
+def prefetch(
+    executor: Executor, task: Callable[[Any], Any], arguments: Iterable[Any]
+) -> Iterator[Any]:
+    """Yield ``task(argument)`` for each argument, running the next one in ``executor``.
 
-    Simulation (numpy, GIL released in its kernels) overlaps with the
-    training step on the current batch.
+    While the caller works on one result (a training step), the executor
+    already computes the next (a simulated batch).
     """
-    steps = list(steps)
-    if not steps:
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sklearn-sbi-simulate") as pool:
-        pending = pool.submit(produce, steps[0])
-        for following in [*steps[1:], None]:
-            ready = pending.result()
-            if following is not None:
-                pending = pool.submit(produce, following)
-            yield ready
+    pending = None
+    for argument in arguments:
+        submitted = executor.submit(task, argument)
+        if pending is not None:
+            yield pending.result()
+        pending = submitted
+    if pending is not None:
+        yield pending.result()

@@ -60,9 +60,9 @@ class PosteriorPipeline(Pipeline):
         """
         steps_fitted = False
 
-        def simulate(seed: Any, n: int) -> tuple[Any, Any]:
+        def prepare(sims: Any) -> tuple[Any, Any]:
             nonlocal steps_fitted
-            X, y = simulator.sample(n, random_state=seed).xy(parameters)
+            X, y = sims.xy(parameters)
             if steps_fitted:
                 return self._transform_inputs(X), y
             for _, _, transformer in self._iter(with_final=False):
@@ -72,7 +72,8 @@ class PosteriorPipeline(Pipeline):
 
         final = self.steps[-1][1]
         final._fit_stream(
-            simulate,
+            simulator,
+            prepare,
             epochs=final.max_epochs if epochs is None else epochs,
             batches_per_epoch=batches_per_epoch,
             batch_size=final.batch_size if batch_size is None else batch_size,

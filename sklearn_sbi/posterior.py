@@ -7,11 +7,13 @@ import math
 import numbers
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
+from joblib.externals.loky import get_reusable_executor
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, _check_n_features, check_is_fitted
@@ -53,6 +55,11 @@ _SAMPLE_CHUNK_ROWS = 16384
 
 _PREDICT_SAMPLES = 500
 """Posterior draws behind ``predict``'s posterior mean."""
+
+
+def _simulate_batch(simulator: Any, n: int, seed: np.random.SeedSequence) -> Any:
+    """One online-training batch; runs in the background worker process."""
+    return simulator.sample(n, random_state=seed)
 
 
 class AmortizedPosterior(RegressorMixin, BaseEstimator):
@@ -300,11 +307,9 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         self : AmortizedPosterior
         """
 
-        def simulate(seed: np.random.SeedSequence, n: int) -> tuple[Any, Any]:
-            return simulator.sample(n, random_state=seed).xy(parameters)
-
         return self._fit_stream(
-            simulate,
+            simulator,
+            lambda sims: sims.xy(parameters),
             epochs=self.max_epochs if epochs is None else epochs,
             batches_per_epoch=batches_per_epoch,
             batch_size=self.batch_size if batch_size is None else batch_size,
@@ -313,14 +318,20 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
 
     def _fit_stream(
         self,
-        simulate: Callable[[np.random.SeedSequence, int], tuple[Any, Any]],
+        simulator: Any,
+        prepare: Callable[[Any], tuple[Any, Any]],
         *,
         epochs: int,
         batches_per_epoch: int,
         batch_size: int,
         validation_size: int,
     ) -> AmortizedPosterior:
-        """Online training on batches ``simulate(seed, n) -> (X, y)``."""
+        """Online training: ``prepare(simulator.sample(n, random_state=seed)) -> (X, y)``.
+
+        The first batch (validation set, standardization) is simulated here;
+        every later one in a background process while the previous trains, so
+        Python-heavy simulators do not compete with training for the GIL.
+        """
         self._check_hyperparameters()
         for name, value, minimum in (
             ("epochs", epochs, 1),
@@ -333,9 +344,8 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         device = resolve_device(self.device)
         seed = self._seed()
         seeds = np.random.SeedSequence(seed).spawn(1 + epochs * batches_per_epoch)
-        fields, targets, names, was_1d, feature_names = self._validated(
-            *simulate(seeds[0], max(validation_size, batch_size))
-        )
+        first = simulator.sample(max(validation_size, batch_size), random_state=seeds[0])
+        fields, targets, names, was_1d, feature_names = self._validated(*prepare(first))
         state = self._start_state(fields, targets, names, was_1d, continuing=self.warm_start)
         validation = None
         if validation_size > 0:
@@ -343,17 +353,15 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             validation = self._tensors(
                 {k: v[head] for k, v in fields.items()}, targets[head], state, device
             )
-
-        def produce(step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-            batch_fields, batch_targets, *_ = self._validated(
-                *simulate(seeds[1 + step], batch_size)
-            )
-            self._check_same_inputs(batch_fields, batch_targets, state)
-            return self._tensors(batch_fields, batch_targets, state, device)
+        executor = get_reusable_executor(max_workers=1)
+        simulate = partial(_simulate_batch, simulator, batch_size)
 
         def epoch_batches(epoch: int) -> Iterator[Any]:
-            first = epoch * batches_per_epoch
-            return prefetch(produce, range(first, first + batches_per_epoch))
+            start = 1 + epoch * batches_per_epoch
+            for sims in prefetch(executor, simulate, seeds[start : start + batches_per_epoch]):
+                batch_fields, batch_targets, *_ = self._validated(*prepare(sims))
+                self._check_same_inputs(batch_fields, batch_targets, state)
+                yield self._tensors(batch_fields, batch_targets, state, device)
 
         self._train(
             state,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -70,6 +71,66 @@ def sample_posterior(
     """Posterior draws for ``X`` and the estimator's parameter names (None if absent)."""
     samples = estimator.sample(X, n_samples=n_samples, random_state=random_state)
     return samples, estimator_param_names(estimator)
+
+
+def display_from_estimator(
+    display_cls: Any,
+    estimator: Any,
+    X: Any,
+    y: Any,
+    n_samples: int,
+    random_state: int | None,
+    **kwargs: Any,
+) -> Any:
+    """The body of every ``Display.from_estimator``: sample, then ``from_samples``.
+
+    Draws ``n_samples`` posterior samples for ``X`` and passes them, ``y``, the
+    estimator's parameter names and ``kwargs`` to ``display_cls.from_samples``.
+    """
+    samples, names = sample_posterior(estimator, X, n_samples, random_state)
+    return display_cls.from_samples(samples, y, param_names=names, **kwargs)
+
+
+def parameter_panels(
+    param_names: list[str],
+    draw: Callable[[Axes, int], object],
+    *,
+    xlabel: str,
+    ylabel: str,
+    ax: Any = None,
+    n_cols: int | None = None,
+    n_panels: int | None = None,
+) -> tuple[Figure, np.ndarray]:
+    """One panel per parameter: ``draw(panel, j)``, then the title and axis labels.
+
+    Parameters
+    ----------
+    param_names : list of str
+        Panel titles, one per parameter.
+    draw : callable
+        Called as ``draw(panel, j)`` for the ``j``-th parameter's Axes.
+    xlabel, ylabel : str
+        Axis labels of every panel.
+    ax : array-like of Axes, optional
+        Passed to :func:`panel_grid`.
+    n_cols : int, optional
+        Passed to :func:`panel_grid`.
+    n_panels : int, optional
+        Number of panels; ``len(param_names)`` by default.
+
+    Returns
+    -------
+    figure : Figure
+    axes : ndarray of Axes, shape (n_panels,)
+    """
+    n_panels = len(param_names) if n_panels is None else n_panels
+    figure, axes = panel_grid(n_panels, ax=ax, n_cols=n_cols)
+    for j, panel in enumerate(axes):
+        draw(panel, j)
+        panel.set_title(param_names[j])
+        panel.set_xlabel(xlabel)
+        panel.set_ylabel(ylabel)
+    return figure, axes
 
 
 def annotate(ax: Axes, text: str) -> None:

@@ -11,7 +11,7 @@ from scipy import stats
 
 from sklearn_sbi.metrics._sbc import fractional_ranks
 from sklearn_sbi.metrics._validation import check_levels, check_samples_and_truth
-from sklearn_sbi.plotting._base import panel_grid, sample_posterior
+from sklearn_sbi.plotting._base import display_from_estimator, parameter_panels
 
 BAND_SIMULATIONS = 2000
 BAND_SEED = 0
@@ -171,8 +171,8 @@ class CalibrationECDFDisplay:
         lower, upper = simultaneous_ecdf_band(n_obs, n_grid, confidence)
         self.band_ = (grid, lower - grid, upper - grid)
         difference = ecdf_at(self.ranks, n_grid) - grid[:, None]
-        self.figure_, self.ax_ = panel_grid(len(self.param_names), ax=ax, n_cols=n_cols)
-        for j, panel in enumerate(self.ax_):
+
+        def draw(panel: Any, j: int) -> None:
             panel.fill_between(
                 grid,
                 self.band_[1],
@@ -183,9 +183,15 @@ class CalibrationECDFDisplay:
             )
             panel.plot(grid, difference[:, j], color="C0", label="rank ECDF")
             panel.axhline(0.0, color="black", linewidth=0.8)
-            panel.set_title(self.param_names[j])
-            panel.set_xlabel("fractional rank")
-            panel.set_ylabel("ECDF difference")
+
+        self.figure_, self.ax_ = parameter_panels(
+            self.param_names,
+            draw,
+            xlabel="fractional rank",
+            ylabel="ECDF difference",
+            ax=ax,
+            n_cols=n_cols,
+        )
         self.ax_[0].legend(fontsize="small", loc="lower right")
         return self
 
@@ -270,11 +276,13 @@ class CalibrationECDFDisplay:
         -------
         CalibrationECDFDisplay
         """
-        samples, names = sample_posterior(estimator, X, n_samples, random_state)
-        return cls.from_samples(
-            samples,
+        return display_from_estimator(
+            cls,
+            estimator,
+            X,
             y,
-            param_names=names,
+            n_samples,
+            random_state,
             confidence=confidence,
             n_grid=n_grid,
             ax=ax,

@@ -16,7 +16,7 @@ from sklearn_sbi.metrics._sbc import (
     sbc_ranks,
 )
 from sklearn_sbi.metrics._validation import check_levels, check_samples_and_truth
-from sklearn_sbi.plotting._base import annotate, panel_grid, sample_posterior
+from sklearn_sbi.plotting._base import annotate, display_from_estimator, parameter_panels
 
 
 class CalibrationHistogramDisplay:
@@ -108,8 +108,8 @@ class CalibrationHistogramDisplay:
         lower = stats.binom.ppf(tail, n_obs, probabilities)
         upper = stats.binom.ppf(1.0 - tail, n_obs, probabilities)
         _, self.pvalues_ = rank_chi2_test(ranks, self.n_samples, n_bins)
-        self.figure_, self.ax_ = panel_grid(n_params, ax=ax, n_cols=n_cols)
-        for j, panel in enumerate(self.ax_):
+
+        def draw(panel: Any, j: int) -> None:
             counts = np.bincount(rank_bins(ranks[:, j], self.n_samples, n_bins), minlength=n_bins)
             panel.stairs(counts, edges, fill=True, color="C0", alpha=0.6)
             panel.fill_between(
@@ -122,9 +122,16 @@ class CalibrationHistogramDisplay:
                 zorder=3,
             )
             annotate(panel, f"$\\chi^2$ p = {self.pvalues_[j]:.3f}")
-            panel.set_title(self.param_names[j])
-            panel.set_xlabel("fractional rank")
-            panel.set_ylabel("count")
+
+        self.figure_, self.ax_ = parameter_panels(
+            self.param_names,
+            draw,
+            xlabel="fractional rank",
+            ylabel="count",
+            ax=ax,
+            n_cols=n_cols,
+            n_panels=n_params,
+        )
         return self
 
     @classmethod
@@ -214,11 +221,13 @@ class CalibrationHistogramDisplay:
         -------
         CalibrationHistogramDisplay
         """
-        samples, names = sample_posterior(estimator, X, n_samples, random_state)
-        return cls.from_samples(
-            samples,
+        return display_from_estimator(
+            cls,
+            estimator,
+            X,
             y,
-            param_names=names,
+            n_samples,
+            random_state,
             n_bins=n_bins,
             confidence=confidence,
             ax=ax,

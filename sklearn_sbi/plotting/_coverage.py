@@ -15,7 +15,7 @@ from sklearn_sbi.metrics._calibration import (
     mean_coverage_error,
 )
 from sklearn_sbi.metrics._validation import check_levels, check_samples_and_truth
-from sklearn_sbi.plotting._base import annotate, panel_grid, sample_posterior
+from sklearn_sbi.plotting._base import annotate, display_from_estimator, parameter_panels
 
 
 class CoverageDisplay:
@@ -96,17 +96,23 @@ class CoverageDisplay:
         lower = stats.binom.ppf(tail, self.n_obs, self.levels) / self.n_obs
         upper = stats.binom.ppf(1.0 - tail, self.n_obs, self.levels) / self.n_obs
         errors = mean_coverage_error(self.coverage, self.levels)
-        self.figure_, self.ax_ = panel_grid(len(self.param_names), ax=ax, n_cols=n_cols)
-        for j, panel in enumerate(self.ax_):
+
+        def draw(panel: Any, j: int) -> None:
             panel.fill_between(self.levels, lower, upper, color="grey", alpha=0.3)
             panel.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=1)
             panel.plot(self.levels, self.coverage[:, j], color="C0")
             annotate(panel, f"calibration error = {errors[j]:.3f}")
             panel.set_xlim(0, 1)
             panel.set_ylim(0, 1)
-            panel.set_title(self.param_names[j])
-            panel.set_xlabel("credible level")
-            panel.set_ylabel("empirical coverage")
+
+        self.figure_, self.ax_ = parameter_panels(
+            self.param_names,
+            draw,
+            xlabel="credible level",
+            ylabel="empirical coverage",
+            ax=ax,
+            n_cols=n_cols,
+        )
         return self
 
     @classmethod
@@ -197,12 +203,14 @@ class CoverageDisplay:
         -------
         CoverageDisplay
         """
-        samples, names = sample_posterior(estimator, X, n_samples, random_state)
-        return cls.from_samples(
-            samples,
+        return display_from_estimator(
+            cls,
+            estimator,
+            X,
             y,
+            n_samples,
+            random_state,
             levels=levels,
-            param_names=names,
             confidence=confidence,
             ax=ax,
             n_cols=n_cols,

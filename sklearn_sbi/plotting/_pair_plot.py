@@ -13,7 +13,7 @@ from sklearn_sbi.metrics._validation import (
     check_samples,
     default_param_names,
 )
-from sklearn_sbi.plotting._base import panel_grid, sample_posterior
+from sklearn_sbi.plotting._base import display_from_estimator, panel_grid
 
 
 def _one_observation(samples: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
@@ -272,7 +272,6 @@ class PairPlotDisplay:
                 f"PairPlotDisplay shows one observation but `X` holds {len(X)}; "
                 "select one, e.g. `X[[i]]`."
             )
-        samples, names = sample_posterior(estimator, X, n_samples, random_state)
-        return cls.from_samples(
-            samples, y, reference=reference, param_names=names, bins=bins, ax=ax
+        return display_from_estimator(
+            cls, estimator, X, y, n_samples, random_state, reference=reference, bins=bins, ax=ax
         )

@@ -10,7 +10,7 @@ from sklearn.metrics import r2_score
 
 from sklearn_sbi.metrics._accuracy import normalized_rmse
 from sklearn_sbi.metrics._validation import check_levels, check_samples_and_truth
-from sklearn_sbi.plotting._base import annotate, panel_grid, sample_posterior
+from sklearn_sbi.plotting._base import annotate, display_from_estimator, parameter_panels
 
 
 class RecoveryDisplay:
@@ -88,8 +88,8 @@ class RecoveryDisplay:
         RecoveryDisplay
             ``self``, with ``figure_`` and ``ax_`` set.
         """
-        self.figure_, self.ax_ = panel_grid(len(self.param_names), ax=ax, n_cols=n_cols)
-        for j, panel in enumerate(self.ax_):
+
+        def draw(panel: Any, j: int) -> None:
             error = np.stack(
                 [self.median[:, j] - self.lower[:, j], self.upper[:, j] - self.median[:, j]]
             )
@@ -107,9 +107,15 @@ class RecoveryDisplay:
             high = max(self.truth[:, j].max(), self.upper[:, j].max())
             panel.plot([low, high], [low, high], color="black", linestyle="--", linewidth=1)
             annotate(panel, f"$R^2$ = {self.r2[j]:.3f}\nNRMSE = {self.nrmse[j]:.3f}")
-            panel.set_title(self.param_names[j])
-            panel.set_xlabel("true value")
-            panel.set_ylabel("posterior median")
+
+        self.figure_, self.ax_ = parameter_panels(
+            self.param_names,
+            draw,
+            xlabel="true value",
+            ylabel="posterior median",
+            ax=ax,
+            n_cols=n_cols,
+        )
         return self
 
     @classmethod
@@ -201,7 +207,14 @@ class RecoveryDisplay:
         -------
         RecoveryDisplay
         """
-        samples, names = sample_posterior(estimator, X, n_samples, random_state)
-        return cls.from_samples(
-            samples, y, param_names=names, credible_level=credible_level, ax=ax, n_cols=n_cols
+        return display_from_estimator(
+            cls,
+            estimator,
+            X,
+            y,
+            n_samples,
+            random_state,
+            credible_level=credible_level,
+            ax=ax,
+            n_cols=n_cols,
         )

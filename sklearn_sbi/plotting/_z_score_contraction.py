@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 
 from sklearn_sbi.metrics._accuracy import posterior_contraction, posterior_z_score
 from sklearn_sbi.metrics._validation import check_samples_and_truth
-from sklearn_sbi.plotting._base import panel_grid, sample_posterior
+from sklearn_sbi.plotting._base import display_from_estimator, parameter_panels
 
 
 class ZScoreContractionDisplay:
@@ -74,14 +74,20 @@ class ZScoreContractionDisplay:
         ZScoreContractionDisplay
             ``self``, with ``figure_`` and ``ax_`` set.
         """
-        self.figure_, self.ax_ = panel_grid(len(self.param_names), ax=ax, n_cols=n_cols)
-        for j, panel in enumerate(self.ax_):
+
+        def draw(panel: Any, j: int) -> None:
             panel.scatter(self.contraction[:, j], self.z_score[:, j], s=8, alpha=0.6, color="C0")
             panel.axhline(0.0, color="black", linewidth=0.8)
             panel.set_xlim(min(-0.05, self.contraction[:, j].min() - 0.05), 1.05)
-            panel.set_title(self.param_names[j])
-            panel.set_xlabel("posterior contraction")
-            panel.set_ylabel("posterior z-score")
+
+        self.figure_, self.ax_ = parameter_panels(
+            self.param_names,
+            draw,
+            xlabel="posterior contraction",
+            ylabel="posterior z-score",
+            ax=ax,
+            n_cols=n_cols,
+        )
         return self
 
     @classmethod
@@ -162,7 +168,14 @@ class ZScoreContractionDisplay:
         -------
         ZScoreContractionDisplay
         """
-        samples, names = sample_posterior(estimator, X, n_samples, random_state)
-        return cls.from_samples(
-            samples, y, prior_variance=prior_variance, param_names=names, ax=ax, n_cols=n_cols
+        return display_from_estimator(
+            cls,
+            estimator,
+            X,
+            y,
+            n_samples,
+            random_state,
+            prior_variance=prior_variance,
+            ax=ax,
+            n_cols=n_cols,
         )
