@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from joblib.externals.loky import get_reusable_executor
+from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_feature_names, _check_n_features, check_is_fitted
@@ -353,7 +353,6 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             validation = self._tensors(
                 {k: v[head] for k, v in fields.items()}, targets[head], state, device
             )
-        executor = get_reusable_executor(max_workers=1)
         simulate = partial(_simulate_batch, simulator, batch_size)
 
         def epoch_batches(epoch: int) -> Iterator[Any]:
@@ -363,16 +362,19 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
                 self._check_same_inputs(batch_fields, batch_targets, state)
                 yield self._tensors(batch_fields, batch_targets, state, device)
 
-        self._train(
-            state,
-            epoch_batches=epoch_batches,
-            steps_per_epoch=batches_per_epoch,
-            max_epochs=epochs,
-            validation=validation,
-            seed=seed,
-            device=device,
-            feature_names=feature_names,
-        )
+        # A private worker (loky pickles closures and local functions, as simulators often
+        # are); joblib's shared reusable executor is left alone.
+        with ProcessPoolExecutor(max_workers=1) as executor:
+            self._train(
+                state,
+                epoch_batches=epoch_batches,
+                steps_per_epoch=batches_per_epoch,
+                max_epochs=epochs,
+                validation=validation,
+                seed=seed,
+                device=device,
+                feature_names=feature_names,
+            )
         return self
 
     def _check_hyperparameters(self) -> None:
