@@ -97,7 +97,9 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         Peak AdamW learning rate (linear warm-up, cosine decay).
     early_stopping : bool, default=True
         Stop when the validation loss has not improved for
-        ``n_iter_no_change`` epochs and restore the best weights.
+        ``n_iter_no_change`` epochs and restore the best weights. Networks
+        whose loss follows a curriculum (the consistency model) always train
+        for ``max_epochs``.
     validation_fraction : float, default=0.1
         Fraction of the simulations held out for the validation loss.
     n_iter_no_change : int, default=10
@@ -601,7 +603,9 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             config = TrainingConfig(
                 max_epochs=max_epochs,
                 learning_rate=self.learning_rate,
-                early_stopping=bool(self.early_stopping) and validation is not None,
+                early_stopping=bool(self.early_stopping)
+                and validation is not None
+                and network.inference.supports_early_stopping,
                 n_iter_no_change=self.n_iter_no_change,
                 schedule=not single_epoch,
                 verbose=self.verbose,

@@ -286,3 +286,15 @@ def test_density_integrates_to_one_in_original_units(target_transform, low, high
         draws = est.sample(x[:5], 500, random_state=0)
         assert ((draws > 0) & (draws < 1)).all()
         assert np.isneginf(est.log_prob(x[:2], np.array([[1.5], [-0.1]]))).all()
+
+
+def test_consistency_model_trains_its_whole_curriculum(small_data):
+    from sklearn_sbi.networks import ConsistencyModel
+
+    x, theta = small_data
+    est = AmortizedPosterior(
+        ConsistencyModel(widths=(16,)), max_epochs=6, n_iter_no_change=1, random_state=0
+    ).fit(x, theta)
+    assert est.n_iter_ == 6
+    assert est.stop_reason_ == "max_epochs"
+    assert len(est.validation_scores_) == 6

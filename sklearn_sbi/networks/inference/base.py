@@ -44,6 +44,10 @@ class InferenceModule(nn.Module, ABC):
     """
 
     has_log_prob: ClassVar[bool] = True
+    supports_early_stopping: ClassVar[bool] = True
+    """False when the loss changes meaning during training (a curriculum), so a
+    validation loss of one epoch cannot be compared with another's; the
+    estimator then trains for all its epochs."""
 
     def __init__(self, n_params: int, n_conditions: int) -> None:
         super().__init__()

@@ -54,6 +54,7 @@ class ConsistencyModule(InferenceModule):
     """Torch module of :class:`ConsistencyModel` (see there for the parameters)."""
 
     has_log_prob: ClassVar[bool] = False
+    supports_early_stopping: ClassVar[bool] = False
 
     def __init__(
         self,
