@@ -79,7 +79,16 @@ def to_cpu(value: Any) -> Any:
 _VALIDATION_ROWS = 8192
 """Noise draws per validation loss (rows are repeated up to this many)."""
 _MAX_VALIDATION_REPEATS = 16
-_VALIDATION_BATCH = 4096
+CHUNK_ROWS = 4096
+"""Rows pushed through a network at once when evaluating (not training) it."""
+
+
+def in_chunks(function: Callable[[slice], torch.Tensor], n_rows: int) -> torch.Tensor:
+    """``function(rows)`` over consecutive slices of ``CHUNK_ROWS`` rows, concatenated, no grad."""
+    with torch.no_grad():
+        return torch.cat(
+            [function(slice(start, start + CHUNK_ROWS)) for start in range(0, n_rows, CHUNK_ROWS)]
+        )
 
 
 def validation_loss_function(
@@ -102,7 +111,7 @@ def validation_loss_function(
     def loss() -> float:
         generator = torch.Generator(device=theta.device).manual_seed(seed)
         total = 0.0
-        for index in rows.split(_VALIDATION_BATCH):
+        for index in rows.split(CHUNK_ROWS):
             part = {k: v[index] for k, v in batch.items()}
             total += float(network.loss(theta[index], part, generator)) * len(index)
         return total / len(rows)

@@ -23,6 +23,7 @@ from sklearn_sbi._posterior_network import (
     NAMED_NETWORKS,
     PosteriorNetwork,
     generator_from,
+    in_chunks,
     resolve_device,
     resolve_inference_network,
     to_cpu,
@@ -727,14 +728,10 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         return self._tensors(fields, None, self._fitted_state(), device)[1]
 
     def _contexts(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        n = next(iter(batch.values())).shape[0]
-        with torch.no_grad():
-            return torch.cat(
-                [
-                    self.network_.context({k: v[start : start + 4096] for k, v in batch.items()})
-                    for start in range(0, n, 4096)
-                ]
-            )
+        return in_chunks(
+            lambda rows: self.network_.context({k: v[rows] for k, v in batch.items()}),
+            next(iter(batch.values())).shape[0],
+        )
 
     def sample(
         self,
@@ -853,18 +850,8 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         contexts = self._contexts(batch)
         theta_t = torch.as_tensor(theta, device=contexts.device)
         module = self.network_.inference
-        with torch.no_grad():
-            density = (
-                torch.cat(
-                    [
-                        module.log_prob(theta_t[s : s + 4096], contexts[s : s + 4096])
-                        for s in range(0, n_obs, 4096)
-                    ]
-                )
-                .cpu()
-                .numpy()
-                .astype(np.float64)
-            )
+        density = in_chunks(lambda rows: module.log_prob(theta_t[rows], contexts[rows]), n_obs)
+        density = density.cpu().numpy().astype(np.float64)
         result = density + jacobian
         return np.where(np.isfinite(result) & inside, result, -np.inf)
 
@@ -970,8 +957,10 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         batch = self._inputs(X)
         if self.network_.summary is None:
             raise ValueError("embed needs a summary_net; this estimator has none.")
-        with torch.no_grad():
-            return self.network_.summary(batch).cpu().numpy()
+        summary = self.network_.summary
+        n_obs = next(iter(batch.values())).shape[0]
+        summaries = in_chunks(lambda rows: summary({k: v[rows] for k, v in batch.items()}), n_obs)
+        return summaries.cpu().numpy()
 
     # ----------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike) -> None:
