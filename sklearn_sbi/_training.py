@@ -213,7 +213,6 @@ def train(
                     on_improvement(history)
             else:
                 epochs_without_improvement += 1
-            final_state = _snapshot(model)
             model.load_state_dict(live_state)
             postfix = {"loss": f"{history.loss_curve[-1]:.4f}"}
             if history.validation_scores:
@@ -236,7 +235,7 @@ def train(
     if config.early_stopping or history.stop_reason in ("non_finite", "interrupted"):
         model.load_state_dict(best_state)
     elif history.loss_curve:
-        model.load_state_dict(final_state)
+        averaged.copy_to(model)  # the averaged weights of the last epoch
     model.eval()
     return history
 
