@@ -32,8 +32,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from sklearn_sbi import AmortizedPosterior
+from sklearn_sbi import PosteriorPipeline
 from sklearn_sbi.benchmarks import MultimodalGaussian
+from sklearn_sbi.benchmarks._runner import _reference_rng
 from sklearn_sbi.metrics import c2st, posterior_contraction
 from sklearn_sbi.simulations import Simulations
 
@@ -57,6 +58,8 @@ def exact_sampler(
 ) -> Callable[[int, int, int], np.ndarray]:
     """``sample(i, n, seed)``: exact posterior draws for simulation ``i`` given ``model``'s data.
 
+    Draw ``i`` uses its own stream of ``seed`` (never the model's sampling stream).
+
     The task's reference sampler is conjugate in ``mu`` and works from the iid
     draws, so the same routine gives the exact posterior of either
     experiment alone.
@@ -64,22 +67,23 @@ def exact_sampler(
     draws = experiment_draws(task, X, model)
 
     def sample(i: int, n_samples: int, seed: int) -> np.ndarray:
-        return task._sample_reference_posterior(draws[i], n_samples, np.random.default_rng(seed))
+        return task._sample_reference_posterior(draws[i], n_samples, _reference_rng(seed, i))
 
     return sample
 
 
 def make_estimator(
     task: MultimodalGaussian, dropped: dict[str, str], args: argparse.Namespace
-) -> AmortizedPosterior:
-    summary_net = task.make_summary_net().set_params(**dropped)
-    return AmortizedPosterior(
-        inference_net="flow_matching",
-        summary_net=summary_net,
+) -> PosteriorPipeline:
+    """The task's estimator (B differenced, flow matching) with some encoders dropped."""
+    estimator = task.make_estimator(
+        "flow_matching",
         max_epochs=args.max_epochs,
         batch_size=args.batch_size,
         random_state=args.seed,
     )
+    estimator[-1].set_params(**{f"summary_net__{name}": value for name, value in dropped.items()})
+    return estimator
 
 
 def main() -> None:
@@ -114,7 +118,7 @@ def main() -> None:
         )
         sample_exact = exact_sampler(task, X_test, model)
         exact_draws = np.stack(
-            [sample_exact(i, args.posterior_samples, args.seed + i) for i in range(args.held_out)]
+            [sample_exact(i, args.posterior_samples, args.seed) for i in range(args.held_out)]
         )
         exact = posterior_contraction(
             exact_draws, prior_variance=prior_variance, param_names=task.param_names
@@ -124,7 +128,7 @@ def main() -> None:
         scores = [
             c2st(
                 obs_samples[i],
-                sample_obs_exact(i, args.c2st_samples, args.seed + i),
+                sample_obs_exact(i, args.c2st_samples, args.seed),
                 random_state=args.seed,
             )
             for i in range(len(obs_samples))
@@ -139,17 +143,19 @@ def main() -> None:
             "exact_contraction": exact.to_dict(),
             "c2st": scores,
             "training_seconds": seconds,
-            "n_epochs": int(est.n_iter_),
-            "stop_reason": est.stop_reason_,
-            "summary_net": repr(est.summary_net),
+            "n_epochs": int(est[-1].n_iter_),
+            "stop_reason": est[-1].stop_reason_,
+            "summary_net": repr(est[-1].summary_net),
         }
         print(
-            f"{model}: {seconds:.0f} s, {est.n_iter_} epochs ({est.stop_reason_}), "
+            f"{model}: {seconds:.0f} s, {est[-1].n_iter_} epochs ({est[-1].stop_reason_}), "
             f"C2ST {np.round(scores, 3).tolist()}",
             flush=True,
         )
     report["inference_net_params"] = {
-        k: repr(v) for k, v in est.get_params(deep=True).items() if k.startswith("inference_net")
+        k: repr(v)
+        for k, v in est[-1].get_params(deep=True).items()
+        if k.startswith("inference_net")
     }
 
     table = pd.DataFrame(rows).T

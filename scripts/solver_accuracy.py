@@ -28,6 +28,7 @@ import torch
 
 from sklearn_sbi import AmortizedPosterior
 from sklearn_sbi.benchmarks import get_task
+from sklearn_sbi.benchmarks._runner import _reference_rng
 from sklearn_sbi.metrics import c2st
 
 REFERENCE = ("rk4", 500)
@@ -83,6 +84,7 @@ def main() -> None:
     task = get_task("two_moons")
     estimator = fitted_estimator(args.simulations, args.cache)
     module = estimator.network_.inference
+    module = getattr(module, "inner", module)  # the flow behind a conditional whitening
     rows = [0]
     module.velocity_net.register_forward_hook(
         lambda _module, inputs, _output: rows.__setitem__(0, rows[0] + inputs[0].shape[0])
@@ -90,7 +92,7 @@ def main() -> None:
     X_obs, _ = task.observations
     observations = [i - 1 for i in args.observations]
     references = [
-        task.reference_posterior(X_obs[i], args.samples, random_state=np.random.default_rng([0, i]))
+        task.reference_posterior(X_obs[i], args.samples, random_state=_reference_rng(0, i))
         for i in observations
     ]
     scale = estimator.target_scale_

@@ -34,6 +34,9 @@ class TrainingConfig:
     learning_rate: float
     early_stopping: bool = True
     n_iter_no_change: int = 10
+    comparable_loss: bool = True
+    """False when one epoch's loss cannot be compared with another's (a curriculum,
+    moving coordinates): every finished epoch then counts as the best so far."""
     weight_decay: float = 1e-4
     warmup_fraction: float = 0.05
     clip_norm: float = 1.5
@@ -204,7 +207,7 @@ def train(
                 if not math.isfinite(monitored):
                     _stop_non_finite(history, epoch, monitored, config, "validation loss")
                     break
-            if monitored < history.best_score:
+            if monitored < history.best_score or not config.comparable_loss:
                 history.best_score = monitored
                 history.best_epoch = epoch
                 best_state = _snapshot(model)

@@ -99,8 +99,9 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
     early_stopping : bool, default=True
         Stop when the validation loss has not improved for
         ``n_iter_no_change`` epochs and restore the best weights. Networks
-        whose loss follows a curriculum (the consistency model) always train
-        for ``max_epochs``.
+        whose loss is not comparable across epochs always train for
+        ``max_epochs``: the consistency model (a curriculum) and flows behind
+        a conditional whitening (flow matching's default ``whitening_widths``).
     validation_fraction : float, default=0.1
         Fraction of the simulations held out for the validation loss.
     n_iter_no_change : int, default=10
@@ -120,7 +121,8 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         bit-reproducible on the CPU.
     checkpoint_path : str or path-like, default=None
         Where to save the best model so far during training (the format of
-        :meth:`save`). With ``warm_start=True``, an unfitted estimator whose
+        :meth:`save`; for networks whose loss is not comparable across
+        epochs, the latest epoch's). With ``warm_start=True``, an unfitted estimator whose
         checkpoint exists resumes from it, so a killed training continues.
 
     Attributes
@@ -146,7 +148,9 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
     n_iter_ : int
         Epochs run by the last fit.
     best_epoch_ : int
-        Epoch (0-based) whose weights were kept.
+        Epoch (0-based) whose weights were kept: the lowest validation loss,
+        or the last finished epoch for networks whose loss is not comparable
+        across epochs (consistency model, whitened flows).
     training_seconds_ : float
         Wall time of the last training loop, in seconds.
     stop_reason_ : {"max_epochs", "early_stopping", "non_finite", "interrupted"}
@@ -601,12 +605,14 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             else:
                 network = copy.deepcopy(network)
             network.to(device)
+            comparable_loss = network.inference.supports_early_stopping
             config = TrainingConfig(
                 max_epochs=max_epochs,
                 learning_rate=self.learning_rate,
                 early_stopping=bool(self.early_stopping)
                 and validation is not None
-                and network.inference.supports_early_stopping,
+                and comparable_loss,
+                comparable_loss=comparable_loss,
                 n_iter_no_change=self.n_iter_no_change,
                 schedule=not single_epoch,
                 verbose=self.verbose,

@@ -410,3 +410,32 @@ def test_reference_draws_do_not_share_the_model_noise_stream():
     assert not np.array_equal(
         _reference_rng(0, 0).standard_normal(5), _reference_rng(0, 1).standard_normal(5)
     )
+
+
+def test_make_estimator_wraps_the_task_adapter_and_summary_network():
+    from sklearn_sbi import AmortizedPosterior, PosteriorPipeline
+    from sklearn_sbi.preprocessing import Difference
+
+    flat = get_task("two_moons").make_estimator("spline_coupling", max_epochs=3)
+    assert isinstance(flat, AmortizedPosterior)
+    assert flat.inference_net == "spline_coupling" and flat.max_epochs == 3
+    multimodal = get_task("multimodal_gaussian")
+    pipeline = multimodal.make_estimator(random_state=0)
+    assert isinstance(pipeline, PosteriorPipeline)
+    assert isinstance(pipeline[0], Difference) and pipeline[0].fields == "observables_b"
+    assert pipeline[-1].summary_net.get_params()["head__output_dim"] == 6
+
+
+def test_run_benchmark_accepts_a_pipeline():
+    task = get_task("multimodal_gaussian")
+    pipeline = task.make_estimator(max_epochs=1, batch_size=64, random_state=0)
+    pipeline[-1].set_params(
+        inference_net__widths=(16,),
+        summary_net__a__embed_dim=8,
+        summary_net__a__num_heads=2,
+        summary_net__b__embed_dim=8,
+        summary_net__b__num_heads=2,
+    )
+    result = run_benchmark(task, pipeline, 200, n_observations=1, n_posterior_samples=100)
+    assert result["n_epochs"] == 1 and result["net"] == "FlowMatching"
+    assert 0.5 <= result["c2st_mean"] <= 1.0

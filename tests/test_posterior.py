@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_sbi import AmortizedPosterior, make_posterior_pipeline
-from sklearn_sbi.networks import FlowMatching
+from sklearn_sbi.networks import ConsistencyModel, FlowMatching
 
 
 class GaussianLinear:
@@ -186,7 +186,8 @@ def test_pipeline_and_grid_search(small_data):
 
 def test_early_stopping_keeps_best_epoch(small_data):
     x, theta = small_data
-    est = _small(max_epochs=60, n_iter_no_change=2, learning_rate=3e-2).fit(x, theta)
+    est = _small(max_epochs=60, n_iter_no_change=2, learning_rate=3e-2)
+    est = est.set_params(inference_net__whitening_widths=None).fit(x, theta)
     assert est.n_iter_ < 60
     assert est.stop_reason_ == "early_stopping"
     best = int(np.argmin(est.validation_scores_))
@@ -288,13 +289,21 @@ def test_density_integrates_to_one_in_original_units(target_transform, low, high
         assert np.isneginf(est.log_prob(x[:2], np.array([[1.5], [-0.1]]))).all()
 
 
-def test_consistency_model_trains_its_whole_curriculum(small_data):
-    from sklearn_sbi.networks import ConsistencyModel
-
+@pytest.mark.parametrize(
+    "network",
+    [
+        ConsistencyModel(widths=(16,)),
+        ConsistencyModel(widths=(16,), whitening_widths=None),
+        FlowMatching(widths=(16,)),
+    ],
+    ids=["consistency", "consistency_unwhitened", "flow_matching_whitened"],
+)
+def test_networks_without_comparable_losses_train_every_epoch(small_data, network):
+    """The consistency curriculum and whitened flows: no early stopping, the last epoch is kept."""
     x, theta = small_data
-    est = AmortizedPosterior(
-        ConsistencyModel(widths=(16,)), max_epochs=6, n_iter_no_change=1, random_state=0
-    ).fit(x, theta)
+    est = AmortizedPosterior(network, max_epochs=6, n_iter_no_change=1, random_state=0)
+    est.fit(x, theta)
     assert est.n_iter_ == 6
     assert est.stop_reason_ == "max_epochs"
     assert len(est.validation_scores_) == 6
+    assert est.best_epoch_ == 5

@@ -7,7 +7,6 @@ import json
 from collections.abc import Sequence
 
 from sklearn_sbi.benchmarks import TASKS, format_report, get_task, run_benchmark
-from sklearn_sbi.posterior import AmortizedPosterior
 
 NETS = ("flow_matching", "consistency", "affine_coupling", "spline_coupling")
 
@@ -42,12 +41,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         for name, value in (("max_epochs", args.max_epochs), ("batch_size", args.batch_size))
         if value is not None
     }
-    estimator = AmortizedPosterior(
-        inference_net=args.net,
-        summary_net=task.make_summary_net(),
-        random_state=args.seed,
-        **options,
-    )
+    estimator = task.make_estimator(args.net, random_state=args.seed, **options)
     result = run_benchmark(
         task,
         estimator,

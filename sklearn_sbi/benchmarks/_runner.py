@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 
 from sklearn_sbi.benchmarks._task import Task
 from sklearn_sbi.metrics._c2st import c2st
@@ -38,9 +39,10 @@ def run_benchmark(
     ----------
     task : Task or str
         A task or its name (see :func:`~sklearn_sbi.benchmarks.get_task`).
-    estimator : AmortizedPosterior
+    estimator : AmortizedPosterior or PosteriorPipeline
         An (unfitted) posterior estimator with ``fit(X, y)`` and
-        ``sample(X, n_samples, random_state=...)``, and ``n_iter_`` (epochs run) after fit.
+        ``sample(X, n_samples, random_state=...)``, and ``n_iter_`` (epochs run)
+        after fit (on its last step for a pipeline); see ``Task.make_estimator``.
     n_simulations : int
         Training simulations.
     n_observations : int, default=None
@@ -95,7 +97,8 @@ def run_benchmark(
     start = time.perf_counter()
     estimator.fit(X, y)
     training_seconds = time.perf_counter() - start
-    n_epochs = int(estimator.n_iter_)
+    posterior = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    n_epochs = int(posterior.n_iter_)
 
     X_obs, _ = task.observations
     start = time.perf_counter()
@@ -115,7 +118,7 @@ def run_benchmark(
         c2st_seconds += time.perf_counter() - start
         log(f"  observation {i + 1}: C2ST {scores[-1]:.3f}")
 
-    net = getattr(estimator, "inference_net", None)
+    net = getattr(posterior, "inference_net", None)
     return {
         "task": task.name,
         "net": net if isinstance(net, str) else type(net).__name__,

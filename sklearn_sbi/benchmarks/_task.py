@@ -184,6 +184,33 @@ class Task(ABC):
         """A summary network suited to the task's data, or None for flat data."""
         return None
 
+    def make_adapter(self) -> list[Any]:
+        """Pre-processing steps suited to the task's data (none by default)."""
+        return []
+
+    def make_estimator(self, inference_net: Any = "flow_matching", **params: Any) -> Any:
+        """The benchmarks' estimator: ``inference_net`` with the task's adapter and summaries.
+
+        Parameters
+        ----------
+        inference_net : str or InferenceNetwork, default="flow_matching"
+        **params
+            Other :class:`~sklearn_sbi.AmortizedPosterior` parameters.
+
+        Returns
+        -------
+        AmortizedPosterior or PosteriorPipeline
+            A pipeline when :meth:`make_adapter` has steps.
+        """
+        from sklearn_sbi.pipeline import make_posterior_pipeline
+        from sklearn_sbi.posterior import AmortizedPosterior
+
+        estimator = AmortizedPosterior(
+            inference_net=inference_net, summary_net=self.make_summary_net(), **params
+        )
+        steps = self.make_adapter()
+        return make_posterior_pipeline(*steps, estimator) if steps else estimator
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

@@ -8,10 +8,12 @@ import numpy as np
 
 from sklearn_sbi.benchmarks._task import Data, Task
 from sklearn_sbi.networks.summary import (
+    MLP,
     FusionEncoder,
     SetTransformer,
     TimeSeriesTransformer,
 )
+from sklearn_sbi.preprocessing import Difference
 from sklearn_sbi.simulations import Simulations
 
 
@@ -98,12 +100,21 @@ class MultimodalGaussian(Task):
 
         return [prior, likelihood_a, likelihood_b]
 
-    def make_summary_net(self) -> FusionEncoder:
-        """A set transformer for experiment A and a time-series transformer for B, concatenated.
+    def make_adapter(self) -> list[Difference]:
+        """Difference experiment B's cumulative sum into its increments.
 
-        No fusion head: with ``MLP(widths=(128, 128))`` on top, flow matching
-        never learned ``sigma`` (posterior contraction 0.02 where the exact
-        posterior given experiment A alone has 0.74); without it, it did.
+        Standardized, the raw sum is dominated by its drift ``20 mu``; its
+        increments carry ``sigma`` at their own scale. Without this step the
+        time-series encoders learned nothing about ``sigma`` from B (C2ST 0.758
+        instead of 0.566 on 3 observations, 10,000 simulations).
+        """
+        return [Difference("observables_b")]
+
+    def make_summary_net(self) -> FusionEncoder:
+        """The walkthrough's fusion: set transformer on A, time-series transformer on B, MLP head.
+
+        Each encoder has ``summary_dim=6``; the head ``MLP(widths=(128, 128),
+        output_dim=6)`` fuses them.
         """
         return FusionEncoder(
             encoders=[
@@ -114,6 +125,7 @@ class MultimodalGaussian(Task):
                     ["observables_b", "time_b"],
                 ),
             ],
+            head=MLP(widths=(128, 128), output_dim=6),
         )
 
     def _check_observation(self, x: Data) -> np.ndarray:

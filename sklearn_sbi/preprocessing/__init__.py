@@ -22,6 +22,7 @@ from sklearn_sbi.preprocessing.fields import (
     Rename,
 )
 from sklearn_sbi.preprocessing.missing import NanToNum
+from sklearn_sbi.preprocessing.series import Difference
 from sklearn_sbi.preprocessing.standardize import Standardize
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Broadcast",
     "Concatenate",
     "Constrain",
+    "Difference",
     "Drop",
     "ExpandDims",
     "Keep",

@@ -22,6 +22,7 @@ from sklearn_sbi.networks.inference import (
     InferenceModule,
     InferenceNetwork,
 )
+from sklearn_sbi.networks.inference._whitening import WhitenedModule
 
 N_PARAMS = 2
 N_CONDITIONS = 2
@@ -31,8 +32,28 @@ BATCH_SIZE = 256
 
 # name -> (tiny spec, Adam steps, learning rate, mean tolerance, covariance tolerance)
 NETWORKS = {
-    "flow_matching": (FlowMatching(widths=(32, 32)), 600, 3e-3, 0.08, 0.06),
-    "consistency": (ConsistencyModel(widths=(32, 32), sampling_steps=4), 1500, 1e-3, 0.1, 0.06),
+    "flow_matching": (FlowMatching(widths=(32, 32), whitening_widths=(16,)), 600, 3e-3, 0.08, 0.06),
+    "flow_matching_unwhitened": (
+        FlowMatching(widths=(32, 32), whitening_widths=None),
+        600,
+        3e-3,
+        0.08,
+        0.06,
+    ),
+    "consistency": (
+        ConsistencyModel(widths=(32, 32), sampling_steps=4, whitening_widths=None),
+        1500,
+        1e-3,
+        0.1,
+        0.06,
+    ),
+    "consistency_whitened": (
+        ConsistencyModel(widths=(32, 32), sampling_steps=4, whitening_widths=(16,)),
+        1500,
+        1e-3,
+        0.1,
+        0.06,
+    ),
     "affine_coupling": (CouplingFlow("affine", depth=2, widths=(32, 32)), 600, 3e-3, 0.08, 0.04),
     "spline_coupling": (CouplingFlow("spline", depth=2, widths=(32, 32)), 600, 3e-3, 0.08, 0.04),
 }
@@ -41,6 +62,14 @@ COUPLING_SPECS = {
     "affine_coupling": CouplingFlow("affine", depth=2, widths=(16,)),
     "spline_coupling": CouplingFlow("spline", depth=2, widths=(16,), bins=5, tail_bound=2.0),
 }
+
+
+def build_exact_flow(name: str, n_params: int) -> InferenceModule:
+    """A coupling flow, or one behind a conditional whitening (``whitened_<name>``)."""
+    if name.startswith("whitened_"):
+        inner = COUPLING_SPECS[name.removeprefix("whitened_")].build(n_params, N_CONDITIONS)
+        return WhitenedModule(inner, (16,))
+    return COUPLING_SPECS[name].build(n_params, N_CONDITIONS)
 
 
 def gaussian_batch(n: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -199,10 +228,10 @@ def test_log_prob_matches_the_analytic_gaussian_posterior(name, trained):
 
 
 @pytest.mark.parametrize("n_params", [1, 2, 3])
-@pytest.mark.parametrize("name", COUPLING_SPECS)
-def test_coupling_log_prob_is_the_change_of_variables_of_sample(name, n_params):
+@pytest.mark.parametrize("name", [*COUPLING_SPECS, "whitened_spline_coupling"])
+def test_exact_flow_log_prob_is_the_change_of_variables_of_sample(name, n_params):
     torch.manual_seed(0)
-    module = COUPLING_SPECS[name].build(n_params, N_CONDITIONS)
+    module = build_exact_flow(name, n_params)
     module = randomize(module, scale=0.5).double()
     generator = torch.Generator().manual_seed(1)
     context = torch.randn(5, N_CONDITIONS, generator=generator, dtype=torch.float64)
@@ -248,7 +277,8 @@ def test_consistency_model_has_no_density():
 def test_consistency_model_needs_the_planned_training_steps():
     with pytest.raises(ValueError, match="total_steps"):
         ConsistencyModel(widths=(8,)).build(2, 2)
-    module = ConsistencyModel(widths=(8,), total_steps=50).build(2, 2, total_steps=9)
+    spec = ConsistencyModel(widths=(8,), total_steps=50, whitening_widths=None)
+    module = spec.build(2, 2, total_steps=9)
     assert module.total_steps == 50
 
 
@@ -307,6 +337,8 @@ def test_consistency_curriculum_doubles_from_s0_to_s1():
         (CouplingFlow(depth=0), "depth"),
         (ConsistencyModel(s0=20, s1=10, total_steps=5), "s1"),
         (ConsistencyModel(max_time=-1.0, total_steps=5), "max_time"),
+        (FlowMatching(whitening_widths=(0,)), "whitening_widths"),
+        (ConsistencyModel(whitening_widths=[16, 2.5], total_steps=5), "whitening_widths"),
     ],
 )
 def test_bad_hyperparameters_raise_clear_errors(spec, message):

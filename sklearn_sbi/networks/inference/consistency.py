@@ -21,6 +21,7 @@ import torch
 from sklearn.utils import check_scalar
 
 from ..layers import MLP, FourierTimeEmbedding
+from ._whitening import whiten_if_requested
 from .base import InferenceModule, InferenceNetwork
 
 # Lognormal proposal over noise levels and pseudo-Huber constant of Song & Dhariwal (2023).
@@ -191,7 +192,7 @@ class ConsistencyModel(InferenceNetwork):
         Network evaluations per draw. On two_moons (10,000 simulations) one
         step was as accurate as three (C2ST 0.763 vs 0.770, observation 1)
         and keeps sampling more than 10x faster than flow matching's default
-        16 evaluations per draw.
+        24 evaluations per draw.
     total_steps : int or None, default=None
         Planned number of optimizer steps, which paces the curriculum. None
         takes it from the training run (``max_epochs`` times batches per
@@ -203,6 +204,11 @@ class ConsistencyModel(InferenceNetwork):
         enough; dropout usually hurts).
     activation : str, default="silu"
         Hidden activation.
+    whitening_widths : sequence of int or None, default=(128, 128)
+        Hidden widths of a conditional Gaussian that whitens the parameters
+        before the consistency model, as in :class:`FlowMatching`. It took
+        two_moons from C2ST 0.765 to 0.616 (10,000 simulations, 3
+        observations). None models the standardized parameters directly.
 
     See Also
     --------
@@ -235,6 +241,7 @@ class ConsistencyModel(InferenceNetwork):
         widths: Sequence[int] = (256, 256, 256, 256, 256),
         dropout: float = 0.0,
         activation: str = "silu",
+        whitening_widths: Sequence[int] | None = (128, 128),
     ) -> None:
         self.max_time = max_time
         self.sigma2 = sigma2
@@ -247,10 +254,11 @@ class ConsistencyModel(InferenceNetwork):
         self.widths = widths
         self.dropout = dropout
         self.activation = activation
+        self.whitening_widths = whitening_widths
 
     def build(
         self, n_params: int, n_conditions: int, *, total_steps: int | None = None
-    ) -> ConsistencyModule:
+    ) -> InferenceModule:
         """Build the module; ``total_steps`` here is used when the spec's is None."""
         steps = self.total_steps if self.total_steps is not None else total_steps
         if steps is None:
@@ -270,7 +278,7 @@ class ConsistencyModel(InferenceNetwork):
         check_scalar(self.rho, "rho", numbers.Real, min_val=0.0, include_boundaries="neither")
         check_scalar(self.sampling_steps, "sampling_steps", numbers.Integral, min_val=1)
         check_scalar(self.dropout, "dropout", numbers.Real, min_val=0.0, max_val=1.0)
-        return ConsistencyModule(
+        module = ConsistencyModule(
             n_params,
             n_conditions,
             total_steps=int(steps),
@@ -285,3 +293,4 @@ class ConsistencyModel(InferenceNetwork):
             dropout=float(self.dropout),
             activation=self.activation,
         )
+        return whiten_if_requested(module, self.whitening_widths, "ConsistencyModel")
