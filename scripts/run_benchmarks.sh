@@ -27,5 +27,7 @@ run gaussian_mixture flow_matching
 run slcp flow_matching
 
 python scripts/solver_accuracy.py --observations 1 2 --json "$out/solver_accuracy.json"
+python scripts/consistency_steps.py --steps 1 2 3 --json "$out/consistency_steps.json"
+python scripts/sampling_speed.py --json "$out/sampling_speed.json"
 python scripts/training_overhead.py --net flow_matching --json "$out/training_overhead_flow_matching.json"
 python scripts/training_overhead.py --net affine_coupling --json "$out/training_overhead_affine_coupling.json"

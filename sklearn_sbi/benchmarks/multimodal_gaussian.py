@@ -106,7 +106,7 @@ class MultimodalGaussian(Task):
         Standardized, the raw sum is dominated by its drift ``20 mu``; its
         increments carry ``sigma`` at their own scale. Without this step the
         time-series encoders learned nothing about ``sigma`` from B (C2ST 0.758
-        instead of 0.566 on 3 observations, 10,000 simulations).
+        instead of 0.562 on 3 observations, 10,000 simulations).
         """
         return [Difference("observables_b")]
 
