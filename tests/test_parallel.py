@@ -1,9 +1,9 @@
 """GridSearchCV over AmortizedPosterior in parallel: same results, no oversubscription."""
 
-import joblib
 import numpy as np
 import pytest
 import torch
+from dask_cluster import dask_cluster
 from sklearn.model_selection import GridSearchCV, KFold
 
 from sklearn_sbi import AmortizedPosterior
@@ -48,18 +48,7 @@ def test_loky_workers_match_serial_with_one_torch_thread_each(serial_results):
 
 
 def test_dask_backend_matches_serial(serial_results):
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster),
-        joblib.parallel_config(backend="dask"),
-    ):
+    with dask_cluster(processes=True):
         results = _search(n_jobs=2)
     np.testing.assert_allclose(
         results["mean_test_log_prob"], serial_results["mean_test_log_prob"], rtol=1e-6

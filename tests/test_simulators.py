@@ -1,8 +1,8 @@
 """make_simulator / Simulator: argument wiring, reproducibility, parallel runs, bad input."""
 
-import joblib
 import numpy as np
 import pytest
+from dask_cluster import dask_cluster
 
 from sklearn_sbi.simulations import Simulations
 from sklearn_sbi.simulators import BLOCK_SIZE, SimulationError, Simulator, make_simulator
@@ -129,20 +129,8 @@ def test_batched_outputs_need_the_batch_axis():
 
 
 def test_dask_cluster_gives_the_serial_arrays(multimodal):
-    distributed = pytest.importorskip("distributed")
     serial = multimodal.sample(40, random_state=9)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=False,
-            protocol="tcp",
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster),
-        joblib.parallel_config(backend="dask"),
-    ):
+    with dask_cluster(processes=False):
         on_cluster = multimodal.sample(40, random_state=9)
     for name in serial:
         np.testing.assert_array_equal(serial[name], on_cluster[name])
@@ -296,19 +284,8 @@ def test_simulator_repr_and_direct_construction():
 
 @pytest.mark.slow
 def test_dask_process_cluster_gives_the_serial_arrays(multimodal):
-    distributed = pytest.importorskip("distributed")
     serial = multimodal.sample(40, random_state=9)
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        distributed.Client(cluster),
-        joblib.parallel_config(backend="dask"),
-    ):
+    with dask_cluster(processes=True):
         on_cluster = multimodal.sample(40, random_state=9)
     for name in serial:
         np.testing.assert_array_equal(serial[name], on_cluster[name])
