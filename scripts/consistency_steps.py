@@ -4,8 +4,7 @@ Trains ``task.make_estimator("consistency", random_state=0)`` on 10,000
 two_moons simulations exactly as the benchmark runner does, then samples the
 10 task observations with each number of sampling steps from the same trained
 weights and scores each against the exact posterior (C2ST, 10,000 draws a
-side, the runner's seeds). Setting ``sampling_steps`` after training is valid:
-steps only choose where the trained consistency function is evaluated.
+side, the runner's seeds), through ``ConsistencyModule.set_sampling_steps``.
 
 Usage::
 
@@ -23,7 +22,6 @@ import torch
 from sklearn_sbi.benchmarks import get_task
 from sklearn_sbi.benchmarks._runner import _reference_rng
 from sklearn_sbi.metrics import c2st
-from sklearn_sbi.networks.inference.consistency import karras_times
 
 
 def main() -> None:
@@ -46,9 +44,7 @@ def main() -> None:
     ]
     results = {}
     for steps in args.steps:
-        module.sampling_steps = steps
-        times = karras_times(steps, module.eps, module.max_time, module.rho).flip(0)[:steps]
-        module.sampling_times = times.float()
+        module.set_sampling_steps(steps)
         draws = estimator.sample(X_obs, args.draws, random_state=0)
         scores = [c2st(d, r, random_state=0) for d, r in zip(draws, references, strict=True)]
         results[steps] = scores

@@ -344,3 +344,17 @@ def test_consistency_curriculum_doubles_from_s0_to_s1():
 def test_bad_hyperparameters_raise_clear_errors(spec, message):
     with pytest.raises(ValueError, match=message):
         spec.build(2, 2)
+
+
+def test_consistency_sampling_steps_can_change_after_training():
+    spec = ConsistencyModel(widths=(8,), total_steps=10, whitening_widths=None)
+    torch.manual_seed(0)
+    module = spec.build(2, 2)
+    module.set_sampling_steps(3)
+    torch.manual_seed(0)
+    built = clone(spec).set_params(sampling_steps=3).build(2, 2)
+    assert module.noise_size == built.noise_size == 6
+    torch.testing.assert_close(module.sampling_times, built.sampling_times)
+    context, noise = torch.randn(4, 2), torch.randn(4, 6)
+    with torch.no_grad():
+        torch.testing.assert_close(module.sample(context, noise), built.sample(context, noise))

@@ -77,14 +77,20 @@ class WhitenedModule(InferenceModule):
     def noise_size(self) -> int:
         return self.inner.noise_size
 
+    def _whiten(
+        self, theta: torch.Tensor, context: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whitened parameters ``u`` and the log scales, each ``(B, d)``."""
+        mean, log_scale = self.gaussian(context)
+        return (theta - mean) * torch.exp(-log_scale), log_scale
+
     def loss(
         self,
         theta: torch.Tensor,
         context: torch.Tensor,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        mean, log_scale = self.gaussian(context)
-        u = (theta - mean) * torch.exp(-log_scale)
+        u, log_scale = self._whiten(theta, context)
         negative_log_likelihood = (
             0.5 * (u**2).sum(dim=1) + log_scale.sum(dim=1)
         ).mean() + 0.5 * self.n_params * math.log(2 * math.pi)
@@ -95,8 +101,7 @@ class WhitenedModule(InferenceModule):
         return mean + torch.exp(log_scale) * self.inner.sample(context, noise)
 
     def log_prob(self, theta: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
-        mean, log_scale = self.gaussian(context)
-        u = (theta - mean) * torch.exp(-log_scale)
+        u, log_scale = self._whiten(theta, context)
         return self.inner.log_prob(u, context) - log_scale.sum(dim=1)
 
 

@@ -94,8 +94,18 @@ class ConsistencyModule(InferenceModule):
             zero_init_output=True,
         )
         self.register_buffer("training_step", torch.zeros((), dtype=torch.long))
-        sampling_times = karras_times(sampling_steps, eps, max_time, rho).flip(0)[:sampling_steps]
-        self.register_buffer("sampling_times", sampling_times.float(), persistent=False)
+        self.register_buffer("sampling_times", torch.empty(0), persistent=False)
+        self.set_sampling_steps(sampling_steps)
+
+    def set_sampling_steps(self, steps: int) -> None:
+        """Sample with ``steps`` evaluations of the (trained) consistency function.
+
+        Steps only choose the noise levels where the function is evaluated, so
+        they can change after training.
+        """
+        times = karras_times(steps, self.eps, self.max_time, self.rho).flip(0)[:steps]
+        self.sampling_steps = steps
+        self.sampling_times = times.to(self.sampling_times.device, torch.float32)
 
     @property
     def noise_size(self) -> int:
