@@ -424,6 +424,30 @@ def test_make_estimator_wraps_the_task_adapter_and_summary_network():
     assert isinstance(pipeline, PosteriorPipeline)
     assert isinstance(pipeline[0], Difference) and pipeline[0].fields == "observables_b"
     assert pipeline[-1].summary_net.get_params()["head__output_dim"] == 6
+    assert pipeline[-1].support == ([-np.inf, -np.inf, 0.0], np.inf)
+
+
+def test_slcp_estimator_reads_its_draws_as_a_set():
+    from sklearn_sbi.networks import DeepSet
+    from sklearn_sbi.preprocessing import Unflatten
+
+    task = get_task("slcp")
+    pipeline = task.make_estimator(max_epochs=1, random_state=0)
+    assert isinstance(pipeline[0], Unflatten) and pipeline[0].shape == (4, 2)
+    assert isinstance(pipeline[-1].summary_net, DeepSet)
+    pipeline[-1].set_params(inference_net__widths=(16,), summary_net__hidden_dim=8)
+    X, y = task.simulate(300, random_state=0)
+    pipeline.fit(X, y)
+    X_obs, _ = task.observations
+    draws = pipeline.sample(X_obs[:2], 50, random_state=0)
+    assert draws.shape == (2, 50, 5)
+    assert np.abs(draws).max() <= 3.0
+    # The draws are exchangeable: permuting them leaves the summary unchanged.
+    swapped = X_obs[:1].reshape(1, 4, 2)[:, [2, 0, 3, 1]].reshape(1, 8)
+    embed = pipeline[-1].embed
+    np.testing.assert_allclose(
+        embed(pipeline[0].transform(X_obs[:1])), embed(pipeline[0].transform(swapped)), atol=1e-5
+    )
 
 
 def test_run_benchmark_accepts_a_pipeline():

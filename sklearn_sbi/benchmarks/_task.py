@@ -59,6 +59,16 @@ class Task(ABC):
         """Flat parameter column names, ``theta[0]``, ``theta[1]``, ..."""
         return [f"theta[{i}]" for i in range(self.n_params)]
 
+    @property
+    def support(self) -> tuple[Any, Any] | None:
+        """The prior's support box ``(low, high)``, or None where it is all of R^d.
+
+        :meth:`make_estimator` passes it to the estimator, which then rejects
+        posterior draws outside it (``AmortizedPosterior(support=...)``).
+        """
+        bound = getattr(self, "prior_bound", None)
+        return None if bound is None else (-bound, bound)
+
     @abstractmethod
     def _sample_prior(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """Draw ``(n, n_params)`` parameters from the prior."""
@@ -191,6 +201,9 @@ class Task(ABC):
     def make_estimator(self, inference_net: Any = "flow_matching", **params: Any) -> Any:
         """The benchmarks' estimator: ``inference_net`` with the task's adapter and summaries.
 
+        The estimator's ``support`` is the prior's (:attr:`support`) unless
+        ``params`` sets it.
+
         Parameters
         ----------
         inference_net : str or InferenceNetwork, default="flow_matching"
@@ -205,6 +218,7 @@ class Task(ABC):
         from sklearn_sbi.pipeline import make_posterior_pipeline
         from sklearn_sbi.posterior import AmortizedPosterior
 
+        params.setdefault("support", self.support)
         estimator = AmortizedPosterior(
             inference_net=inference_net, summary_net=self.make_summary_net(), **params
         )

@@ -55,6 +55,11 @@ class MultimodalGaussian(Task):
         """``["mu[0]", "mu[1]", "sigma"]``."""
         return ["mu[0]", "mu[1]", "sigma"]
 
+    @property
+    def support(self) -> tuple[list[float], float]:
+        """``mu`` is unbounded, ``sigma > 0`` (its gamma prior)."""
+        return [-np.inf, -np.inf, 0.0], np.inf
+
     def _sample_prior(self, n: int, rng: np.random.Generator) -> np.ndarray:
         mu = rng.normal(size=(n, 2))
         sigma = rng.gamma(self.sigma_shape, self.sigma_scale, size=(n, 1))

@@ -20,6 +20,7 @@ from sklearn_sbi.preprocessing.fields import (
     ExpandDims,
     Keep,
     Rename,
+    Unflatten,
 )
 from sklearn_sbi.preprocessing.missing import NanToNum
 from sklearn_sbi.preprocessing.series import Difference
@@ -41,4 +42,5 @@ __all__ = [
     "Rename",
     "Sqrt",
     "Standardize",
+    "Unflatten",
 ]

@@ -11,18 +11,25 @@ How the BayesFlow adapter steps map here:
   fields of the ``Simulations`` and a ``FusionEncoder`` reads each by name.
 - ``create_default(["mu", "sigma"])`` (the inference variables) is
   ``Simulations.xy(["mu", "sigma"])``.
+- flat data that are a set or a series (no BayesFlow step: there the simulator
+  returns them shaped) -> :class:`Unflatten`.
 - ``to_array`` needs no step (fields are always arrays), and ``convert_dtype``
   is the estimator's own casting to float32 at the network boundary.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn_sbi.preprocessing._base import FieldTransformer, field_list, require_fields
-from sklearn_sbi.simulations import Simulations
+from sklearn_sbi.simulations import Simulations, as_simulations
 
 
 def _required_list(fields: str | Iterable[str], owner: str) -> list[str]:
@@ -399,3 +406,91 @@ class AsTimeSeries(_AsStructured):
     >>> AsTimeSeries("x").fit_transform(Simulations(x=np.zeros((2, 50))))["x"].shape
     (2, 50, 1)
     """
+
+
+class Unflatten(TransformerMixin, BaseEstimator):
+    """Turn each row of a 2-D array into one structured field of a ``Simulations``.
+
+    Flat data that are really a set or a series (``slcp``'s 8 numbers are 4
+    exchangeable 2-D draws) reach a set or time-series encoder this way:
+    ``(n, prod(shape))`` becomes the field ``name`` of shape ``(n, *shape)``,
+    row by row in C order. The inverse flattens it back.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Per-simulation shape of the field, e.g. ``(4, 2)`` for 4 elements of
+        2 features.
+    name : str, default="x"
+        Name of the output field.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Column names of a DataFrame X.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sbi.preprocessing import Unflatten
+    >>> step = Unflatten((2, 2), name="draws").fit(np.zeros((3, 4)))
+    >>> step.transform(np.arange(8.0).reshape(2, 4))["draws"][1]
+    array([[4., 5.],
+           [6., 7.]])
+    """
+
+    def __init__(self, shape: tuple[int, ...], name: str = "x") -> None:
+        self.shape = shape
+        self.name = name
+
+    def fit(self, X: Any, y: Any = None) -> Unflatten:
+        """Check that X's columns fill ``shape``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, prod(shape))
+        y : ignored
+
+        Returns
+        -------
+        self
+        """
+        shape = tuple(self.shape) if isinstance(self.shape, Iterable) else ()
+        if not shape or not all(isinstance(s, numbers.Integral) and s >= 1 for s in shape):
+            raise ValueError(
+                f"Unflatten: shape must be a tuple of positive ints, got {self.shape!r}."
+            )
+        if not isinstance(self.name, str):
+            raise TypeError(f"Unflatten: name must be a string, got {self.name!r}.")
+        X = validate_data(self, X, ensure_all_finite="allow-nan")
+        if X.shape[1] != math.prod(shape):
+            raise ValueError(
+                f"Unflatten: X has {X.shape[1]} columns but shape {shape} holds "
+                f"{math.prod(shape)}; one row must fill the shape exactly."
+            )
+        return self
+
+    def transform(self, X: Any) -> Simulations:
+        """``Simulations`` with the single field ``name`` of shape ``(n, *shape)``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan")
+        return Simulations({self.name: X.reshape(X.shape[0], *self.shape)})
+
+    def inverse_transform(self, X: Any) -> np.ndarray:
+        """The field ``name`` flattened back to ``(n, prod(shape))``."""
+        check_is_fitted(self)
+        X = as_simulations(X)
+        require_fields(X, [self.name], "Unflatten")
+        field = X[self.name]
+        if field.shape[1:] != tuple(self.shape):
+            raise ValueError(
+                f"Unflatten: field {self.name!r} has per-simulation shape {field.shape[1:]}, "
+                f"expected {tuple(self.shape)}."
+            )
+        return field.reshape(field.shape[0], -1)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """The output field name."""
+        check_is_fitted(self)
+        return np.asarray([self.name], dtype=object)

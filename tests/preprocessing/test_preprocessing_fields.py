@@ -1,6 +1,8 @@
-"""Field steps: Rename, Keep, Drop, Concatenate, Broadcast, ExpandDims, AsSet, AsTimeSeries."""
+"""Field steps: Rename, Keep, Drop, Concatenate, Broadcast, ExpandDims, AsSet, AsTimeSeries,
+Unflatten."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sklearn_sbi.preprocessing import (
@@ -12,6 +14,7 @@ from sklearn_sbi.preprocessing import (
     ExpandDims,
     Keep,
     Rename,
+    Unflatten,
 )
 from sklearn_sbi.simulations import Simulations
 
@@ -110,3 +113,42 @@ def test_bad_field_steps(sims):
         AsSet("obs").fit(Simulations(obs=np.zeros((2, 3, 4, 5))))
     with pytest.raises(ValueError, match="at least one field"):
         Keep([]).fit(sims)
+
+
+def test_unflatten_reads_rows_as_sets_and_flattens_back():
+    X = np.arange(24.0).reshape(3, 8)
+    step = Unflatten((4, 2), name="draws").fit(X)
+    sims = step.transform(X)
+    assert list(sims.keys()) == ["draws"]
+    assert sims["draws"].shape == (3, 4, 2)
+    np.testing.assert_array_equal(sims["draws"][1, 2], [12.0, 13.0])  # C order: row 1, pair 2
+    np.testing.assert_array_equal(step.inverse_transform(sims), X)
+    assert step.get_feature_names_out().tolist() == ["draws"]
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(8)])
+    fitted = Unflatten((4, 2)).fit(frame)
+    assert fitted.feature_names_in_.tolist() == list(frame.columns)
+    np.testing.assert_array_equal(fitted.transform(frame)["x"], sims["draws"])
+
+
+@pytest.mark.parametrize(
+    "step, X, match",
+    [
+        (Unflatten((4, 2)), np.zeros((2, 7)), "7 columns"),
+        (Unflatten((0, 2)), np.zeros((2, 8)), "positive ints"),
+        (Unflatten(8), np.zeros((2, 8)), "tuple"),
+        (Unflatten((4, 2), name=3), np.zeros((2, 8)), "name"),
+    ],
+)
+def test_bad_unflatten_is_explained(step, X, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        step.fit(X)
+
+
+def test_unflatten_checks_what_it_inverts():
+    step = Unflatten((4, 2)).fit(np.zeros((2, 8)))
+    with pytest.raises(ValueError, match="per-simulation shape"):
+        step.inverse_transform(Simulations(x=np.zeros((2, 2, 4))))
+    with pytest.raises(KeyError, match="x"):
+        step.inverse_transform(Simulations(y=np.zeros((2, 4, 2))))
+    with pytest.raises(ValueError, match="8 features"):
+        step.transform(np.zeros((2, 6)))
