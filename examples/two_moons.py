@@ -132,8 +132,10 @@ def main() -> None:
     X, y = sims.xy(["theta"])
 
     # 2. Train the amortized posterior (flow matching; 10% held out for validation).
+    #    The prior is uniform on [-1, 1]^2: support rejects draws outside that box.
     estimator = AmortizedPosterior(
         "flow_matching",
+        support=(-1.0, 1.0),
         max_epochs=max_epochs,
         batch_size=64,
         learning_rate=1e-3,

@@ -68,7 +68,8 @@ from sklearn_sbi.benchmarks import get_task
 from sklearn_sbi.metrics import c2st
 from sklearn_sbi.networks import ConsistencyModel, CouplingFlow, FlowMatching
 
-COMMON = {"learning_rate": 1e-3, "random_state": 0}
+# support: the prior is uniform on [-1, 1]^2, so draws outside that box are rejected.
+COMMON = {"learning_rate": 1e-3, "support": (-1.0, 1.0), "random_state": 0}
 
 # name -> (estimator, plot colour). Epochs and batch sizes fit a ~5 minute budget.
 ESTIMATORS = {

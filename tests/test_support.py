@@ -125,6 +125,7 @@ def test_rejection_gives_up_on_a_box_the_estimate_misses():
 def test_benchmark_tasks_pass_their_prior_box():
     assert get_task("two_moons").support == (-1.0, 1.0)
     assert get_task("gaussian_linear").support is None
-    est = get_task("slcp").make_estimator("affine_coupling")
-    assert est.support == (-3.0, 3.0)
-    assert get_task("slcp").make_estimator("affine_coupling", support=None).support is None
+    est = get_task("gaussian_mixture").make_estimator("affine_coupling")
+    assert est.support == (-10.0, 10.0)
+    assert get_task("slcp").make_estimator()[-1].support == (-3.0, 3.0)
+    assert get_task("slcp").make_estimator(support=None)[-1].support is None
