@@ -28,6 +28,8 @@ SPECS = {
     "consistency": ConsistencyModel(total_steps=1),
     "affine_coupling": CouplingFlow("affine"),
     "spline_coupling": CouplingFlow("spline"),
+    "consistency (FiLM, as flow matching)": ConsistencyModel(total_steps=1, conditioning="film"),
+    "flow_matching (concat, as consistency)": FlowMatching(conditioning="concat"),
     "affine_coupling (5x256 conditioners)": CouplingFlow("affine", widths=WIDTHS),
     "spline_coupling (5x256 conditioners)": CouplingFlow("spline", widths=WIDTHS),
 }

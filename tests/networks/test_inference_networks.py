@@ -33,6 +33,13 @@ BATCH_SIZE = 256
 # name -> (tiny spec, Adam steps, learning rate, mean tolerance, covariance tolerance)
 NETWORKS = {
     "flow_matching": (FlowMatching(widths=(32, 32), whitening_widths=(16,)), 600, 3e-3, 0.08, 0.06),
+    "flow_matching_concat": (
+        FlowMatching(widths=(32, 32), whitening_widths=(16,), conditioning="concat"),
+        600,
+        3e-3,
+        0.08,
+        0.06,
+    ),
     "flow_matching_unwhitened": (
         FlowMatching(widths=(32, 32), whitening_widths=None),
         600,
@@ -42,6 +49,15 @@ NETWORKS = {
     ),
     "consistency": (
         ConsistencyModel(widths=(32, 32), sampling_steps=4, whitening_widths=None),
+        1500,
+        1e-3,
+        0.1,
+        0.06,
+    ),
+    "consistency_film": (
+        ConsistencyModel(
+            widths=(32, 32), sampling_steps=4, whitening_widths=None, conditioning="film"
+        ),
         1500,
         1e-3,
         0.1,
@@ -339,6 +355,8 @@ def test_consistency_curriculum_doubles_from_s0_to_s1():
         (ConsistencyModel(max_time=-1.0, total_steps=5), "max_time"),
         (FlowMatching(whitening_widths=(0,)), "whitening_widths"),
         (ConsistencyModel(whitening_widths=[16, 2.5], total_steps=5), "whitening_widths"),
+        (FlowMatching(conditioning="adain"), "conditioning"),
+        (ConsistencyModel(conditioning="sum", total_steps=5), "conditioning"),
     ],
 )
 def test_bad_hyperparameters_raise_clear_errors(spec, message):

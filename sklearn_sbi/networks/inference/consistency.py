@@ -20,7 +20,8 @@ from typing import ClassVar
 import torch
 from sklearn.utils import check_scalar
 
-from ..layers import MLP, FourierTimeEmbedding
+from ..layers import FourierTimeEmbedding
+from ._conditioning import check_conditioning, conditioned_network
 from ._whitening import whiten_if_requested
 from .base import InferenceModule, InferenceNetwork
 
@@ -73,6 +74,7 @@ class ConsistencyModule(InferenceModule):
         widths: Sequence[int],
         dropout: float,
         activation: str,
+        conditioning: str,
     ) -> None:
         super().__init__(n_params, n_conditions)
         self.total_steps = total_steps
@@ -84,13 +86,14 @@ class ConsistencyModule(InferenceModule):
         self.rho = rho
         self.sampling_steps = sampling_steps
         self.time_embedding = FourierTimeEmbedding()
-        self.net = MLP(
-            n_params + self.time_embedding.dim + n_conditions,
+        self.net = conditioned_network(
+            conditioning,
+            n_params,
+            self.time_embedding.dim + n_conditions,
             n_params,
             widths,
             activation=activation,
             dropout=dropout,
-            residual=True,
             zero_init_output=True,
         )
         self.register_buffer("training_step", torch.zeros((), dtype=torch.long))
@@ -121,8 +124,8 @@ class ConsistencyModule(InferenceModule):
         c_in = 1.0 / torch.sqrt(self.sigma2 + t**2)
         log_span = math.log(self.max_time / self.eps)
         embedded_time = self.time_embedding(torch.log(t / self.eps) / log_span)
-        features = torch.cat([c_in * x, embedded_time, context], dim=-1)
-        return c_skip * x + c_out * self.net(features)
+        condition = torch.cat([embedded_time, context], dim=-1)
+        return c_skip * x + c_out * self.net(c_in * x, condition)
 
     def loss(
         self,
@@ -202,7 +205,8 @@ class ConsistencyModel(InferenceNetwork):
         Network evaluations per draw. On two_moons (10,000 simulations, one
         trained model, 10 observations) 1, 2 and 3 steps gave C2ST 0.666,
         0.652 and 0.673; two keep sampling more than 10x faster than flow
-        matching's default 24 evaluations per draw.
+        matching's default 24 evaluations per draw (18.7x; 11.5x against
+        flow matching with the same concatenating network).
     total_steps : int or None, default=None
         Planned number of optimizer steps, which paces the curriculum. None
         takes it from the training run (``max_epochs`` times batches per
@@ -214,6 +218,12 @@ class ConsistencyModel(InferenceNetwork):
         enough; dropout usually hurts).
     activation : str, default="silu"
         Hidden activation.
+    conditioning : {"concat", "film"}, default="concat"
+        How noise level and context reach the network: appended to its input
+        (``"concat"``), or appended and modulating every later hidden layer
+        (``"film"``, see :class:`FlowMatching`). On two_moons (10,000
+        simulations, C2ST on 3 observations) FiLM gave 0.604 against 0.609
+        for 1.5x the training time, so the default stays ``"concat"``.
     whitening_widths : sequence of int or None, default=(128, 128)
         Hidden widths of a conditional Gaussian that whitens the parameters
         before the consistency model, as in :class:`FlowMatching`. It took
@@ -251,6 +261,7 @@ class ConsistencyModel(InferenceNetwork):
         widths: Sequence[int] = (256, 256, 256, 256, 256),
         dropout: float = 0.0,
         activation: str = "silu",
+        conditioning: str = "concat",
         whitening_widths: Sequence[int] | None = (128, 128),
     ) -> None:
         self.max_time = max_time
@@ -264,6 +275,7 @@ class ConsistencyModel(InferenceNetwork):
         self.widths = widths
         self.dropout = dropout
         self.activation = activation
+        self.conditioning = conditioning
         self.whitening_widths = whitening_widths
 
     def build(
@@ -288,6 +300,7 @@ class ConsistencyModel(InferenceNetwork):
         check_scalar(self.rho, "rho", numbers.Real, min_val=0.0, include_boundaries="neither")
         check_scalar(self.sampling_steps, "sampling_steps", numbers.Integral, min_val=1)
         check_scalar(self.dropout, "dropout", numbers.Real, min_val=0.0, max_val=1.0)
+        check_conditioning(self.conditioning, "ConsistencyModel")
         module = ConsistencyModule(
             n_params,
             n_conditions,
@@ -302,5 +315,6 @@ class ConsistencyModel(InferenceNetwork):
             widths=tuple(self.widths),
             dropout=float(self.dropout),
             activation=self.activation,
+            conditioning=self.conditioning,
         )
         return whiten_if_requested(module, self.whitening_widths, "ConsistencyModel")

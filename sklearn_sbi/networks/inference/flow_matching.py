@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
+from sklearn_sbi.networks.inference._conditioning import check_conditioning, conditioned_network
 from sklearn_sbi.networks.inference._ode import (
     FIXED_STEP_METHODS,
     evaluations_per_step,
@@ -15,7 +16,7 @@ from sklearn_sbi.networks.inference._ode import (
 )
 from sklearn_sbi.networks.inference._whitening import whiten_if_requested
 from sklearn_sbi.networks.inference.base import InferenceModule, InferenceNetwork
-from sklearn_sbi.networks.layers import MLP, FourierTimeEmbedding
+from sklearn_sbi.networks.layers import FourierTimeEmbedding
 
 _SOLVERS = (*FIXED_STEP_METHODS, "adaptive")
 
@@ -40,6 +41,15 @@ class FlowMatching(InferenceNetwork):
         Dropout in the velocity MLP.
     time_embedding_dim : int, default=32
         Size of the Fourier time embedding (even).
+    conditioning : {"film", "concat"}, default="film"
+        How time and context reach the velocity MLP. ``"concat"``: appended to
+        its input. ``"film"``: appended to its input and, through a learned
+        64-unit embedding, scaling and shifting every later hidden layer
+        (feature-wise linear modulation,
+        ``sklearn_sbi.networks.layers.ConditionedMLP``). At 10,000
+        simulations (C2ST, 3 observations) FiLM took two_moons from 0.664 to
+        0.610 for 1.6x the training time; a 512 x 4 concatenating MLP trained
+        3x longer reached 0.623.
     time_power : float, default=0.0
         Training times have density proportional to ``t ** time_power`` on
         ``[0, 1]`` (drawn as ``U ** (1 / (1 + time_power))``); positive values
@@ -95,6 +105,7 @@ class FlowMatching(InferenceNetwork):
         activation: str = "silu",
         dropout: float = 0.0,
         time_embedding_dim: int = 32,
+        conditioning: str = "film",
         time_power: float = 0.0,
         solver: str = "rk4",
         steps: int = 6,
@@ -107,6 +118,7 @@ class FlowMatching(InferenceNetwork):
         self.activation = activation
         self.dropout = dropout
         self.time_embedding_dim = time_embedding_dim
+        self.conditioning = conditioning
         self.time_power = time_power
         self.solver = solver
         self.steps = steps
@@ -124,6 +136,7 @@ class FlowMatching(InferenceNetwork):
             raise ValueError("steps and log_prob_steps must be at least 1.")
         if self.time_power < 0:
             raise ValueError(f"time_power must be >= 0, got {self.time_power}.")
+        check_conditioning(self.conditioning, "FlowMatching")
         flow = FlowMatchingModule(
             n_params,
             n_conditions,
@@ -131,6 +144,7 @@ class FlowMatching(InferenceNetwork):
             activation=self.activation,
             dropout=self.dropout,
             time_embedding_dim=self.time_embedding_dim,
+            conditioning=self.conditioning,
             time_power=self.time_power,
             solver=self.solver,
             steps=self.steps,
@@ -153,6 +167,7 @@ class FlowMatchingModule(InferenceModule):
         activation: str,
         dropout: float,
         time_embedding_dim: int,
+        conditioning: str,
         time_power: float,
         solver: str,
         steps: int,
@@ -162,13 +177,14 @@ class FlowMatchingModule(InferenceModule):
     ) -> None:
         super().__init__(n_params, n_conditions)
         self.time_embedding = FourierTimeEmbedding(time_embedding_dim)
-        self.velocity_net = MLP(
-            n_params + self.time_embedding.dim + n_conditions,
+        self.velocity_net = conditioned_network(
+            conditioning,
+            n_params,
+            self.time_embedding.dim + n_conditions,
             n_params,
             widths,
             activation=activation,
             dropout=dropout,
-            residual=True,
         )
         self.time_power = time_power
         self.solver = solver
@@ -182,7 +198,7 @@ class FlowMatchingModule(InferenceModule):
         self, theta_t: torch.Tensor, t: torch.Tensor, context: torch.Tensor
     ) -> torch.Tensor:
         """Velocity ``(B, d)`` at ``theta_t (B, d)``, times ``t (B, 1)``, ``context (B, c)``."""
-        return self.velocity_net(torch.cat([theta_t, self.time_embedding(t), context], dim=-1))
+        return self.velocity_net(theta_t, torch.cat([self.time_embedding(t), context], dim=-1))
 
     def loss(
         self,
