@@ -62,10 +62,9 @@ class FlowMatching(InferenceNetwork):
     steps : int, default=6
         Steps of a fixed-step solver for sampling. Six RK4 steps (24
         network evaluations per draw) matched a 500-step RK4 integration
-        within 0.006 C2ST on two_moons, with draws 0.006 standardized units
+        within 0.001 C2ST on two_moons, with draws 0.005 standardized units
         from the reference integration's (``scripts/solver_accuracy.py``);
-        3 steps were as close in C2ST but twice as far in distance, and 4 steps
-        were 0.027 off (an error that happened to sharpen the crescents).
+        4 steps were 0.010 off (distance 0.010) and 3 steps 0.021 off.
     log_prob_steps : int, default=20
         RK4 steps for the divergence integral of :meth:`log_prob`.
     rtol, atol : float, default=1e-4, 1e-5
