@@ -129,3 +129,14 @@ def test_benchmark_tasks_pass_their_prior_box():
     assert est.support == (-10.0, 10.0)
     assert get_task("slcp").make_estimator()[-1].support == (-3.0, 3.0)
     assert get_task("slcp").make_estimator(support=None)[-1].support is None
+
+
+def test_support_with_open_sides_survives_save_and_load(cut_posterior, tmp_path):
+    path = tmp_path / "cut.safetensors"
+    cut_posterior.save(path)
+    loaded = AmortizedPosterior.load(path)
+    assert loaded.support == ([0.0, -np.inf], np.inf)
+    x_obs = np.array([[-0.5, 0.0]])
+    np.testing.assert_array_equal(
+        loaded.sample(x_obs, 200, random_state=1), cut_posterior.sample(x_obs, 200, random_state=1)
+    )
