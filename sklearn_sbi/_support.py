@@ -100,15 +100,16 @@ def draw_within(
     round proposes, for each observation still short, about 1.2 times the
     missing count divided by its own acceptance so far (rounded up to a power
     of two, so that rows share a few network calls; at most
-    ``MAX_ROUND_FACTOR * max(n_samples, 128)``, which bounds memory). A row's proposals depend
-    only on its own history, never on the other rows. Accepted draws keep
-    their proposal order.
+    ``MAX_ROUND_FACTOR * max(n_samples, 128)``, which bounds memory). A row's
+    proposals depend only on its own history, never on the other rows.
+    Accepted draws keep their proposal order.
 
     Raises
     ------
     ValueError
-        If an observation's acceptance falls below ``MIN_ACCEPTANCE`` after at
-        least ``n_samples / MIN_ACCEPTANCE`` proposals.
+        If an observation is still short after
+        ``max(n_samples, 100) / MIN_ACCEPTANCE`` proposals (acceptance below
+        ``MIN_ACCEPTANCE``).
     """
     d = bounds[0].shape[0]
     result = np.empty((n_obs, n_samples, d))

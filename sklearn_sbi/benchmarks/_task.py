@@ -39,6 +39,9 @@ class Task(ABC):
         Flat parameter column names, e.g. ``["theta[0]", "theta[1]"]``.
     n_observations : int
         Number of fixed observations in :attr:`observations` (10).
+    prior_bound : float or None
+        Half-width ``b`` of a uniform prior box ``[-b, b]^d`` (gives
+        :attr:`support`); None for other priors.
 
     Examples
     --------
@@ -53,6 +56,8 @@ class Task(ABC):
     n_params: ClassVar[int]
     n_features: ClassVar[int]
     n_observations: ClassVar[int] = 10
+    prior_bound: ClassVar[float | None] = None
+    """Half-width of a uniform prior box ``[-b, b]^d``; None for other priors."""
 
     @property
     def param_names(self) -> list[str]:
@@ -66,8 +71,7 @@ class Task(ABC):
         :meth:`make_estimator` passes it to the estimator, which then rejects
         posterior draws outside it (``AmortizedPosterior(support=...)``).
         """
-        bound = getattr(self, "prior_bound", None)
-        return None if bound is None else (-bound, bound)
+        return None if self.prior_bound is None else (-self.prior_bound, self.prior_bound)
 
     @abstractmethod
     def _sample_prior(self, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -36,6 +36,28 @@ def field_list(fields: str | Iterable[str] | None, parameter: str) -> list[str] 
     return names
 
 
+def nonempty_field_list(fields: str | Iterable[str], owner: str) -> list[str]:
+    """:func:`field_list` of a required ``fields`` parameter: at least one name."""
+    names = field_list(fields, f"{owner}(fields=...)")
+    if not names:
+        raise ValueError(f"{owner} needs at least one field name.")
+    return names
+
+
+def data_axis(axis: int, ndim: int, owner: str, kind: str = "data") -> int:
+    """``axis`` as a non-negative axis of an ``ndim`` array; never the simulation axis.
+
+    ``kind`` names the axis in the error (``"data"``, ``"time"``).
+    """
+    position = axis + ndim if axis < 0 else axis
+    if not 1 <= position < ndim:
+        raise ValueError(
+            f"{owner}: axis={axis} is not a {kind} axis of a {ndim}-D field (axis 0 indexes "
+            "simulations)."
+        )
+    return position
+
+
 def require_fields(X: Simulations, fields: Iterable[str], owner: str) -> None:
     """Raise, listing the known fields, if ``X`` lacks any of ``fields``."""
     unknown = [name for name in fields if name not in X]

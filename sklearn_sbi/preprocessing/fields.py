@@ -28,26 +28,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sklearn_sbi.preprocessing._base import FieldTransformer, field_list, require_fields
+from sklearn_sbi.preprocessing._base import (
+    FieldTransformer,
+    data_axis,
+    nonempty_field_list,
+    require_fields,
+)
 from sklearn_sbi.simulations import Simulations, as_simulations
-
-
-def _required_list(fields: str | Iterable[str], owner: str) -> list[str]:
-    names = field_list(fields, f"{owner}(fields=...)")
-    if not names:
-        raise ValueError(f"{owner} needs at least one field name.")
-    return names
-
-
-def _data_axis(axis: int, ndim: int, owner: str) -> int:
-    """``axis`` as a non-negative axis of an ``ndim`` array; never the simulation axis."""
-    position = axis + ndim if axis < 0 else axis
-    if not 1 <= position < ndim:
-        raise ValueError(
-            f"{owner}: axis={axis} is not a data axis of a {ndim}-D field (axis 0 indexes "
-            "simulations)."
-        )
-    return position
 
 
 class Rename(FieldTransformer):
@@ -117,7 +104,7 @@ class Keep(FieldTransformer):
         self.fields = fields
 
     def _transform_fields(self, X: Simulations) -> Simulations:
-        return X.select(_required_list(self.fields, "Keep"), owner="Keep")
+        return X.select(nonempty_field_list(self.fields, "Keep"), owner="Keep")
 
     def _inverse_fields(self, X: Simulations) -> Simulations:
         return X
@@ -145,7 +132,7 @@ class Drop(FieldTransformer):
         self.fields = fields
 
     def _transform_fields(self, X: Simulations) -> Simulations:
-        dropped = _required_list(self.fields, "Drop")
+        dropped = nonempty_field_list(self.fields, "Drop")
         require_fields(X, dropped, "Drop")
         return X.select([name for name in X if name not in dropped])
 
@@ -188,7 +175,7 @@ class Concatenate(FieldTransformer):
         self.axis = axis
 
     def _fit_fields(self, X: Simulations) -> None:
-        fields = _required_list(self.fields, "Concatenate")
+        fields = nonempty_field_list(self.fields, "Concatenate")
         require_fields(X, fields, "Concatenate")
         if not isinstance(self.into, str):
             raise TypeError(f"into must be a field name, got {self.into!r}.")
@@ -198,14 +185,14 @@ class Concatenate(FieldTransformer):
         if len(ndims) > 1:
             shapes = {name: X[name].shape[1:] for name in fields}
             raise ValueError(f"Concatenate: fields need the same number of axes, got {shapes}.")
-        axis = _data_axis(self.axis, ndims.pop(), "Concatenate")
+        axis = data_axis(self.axis, ndims.pop(), "Concatenate")
         self.sizes_ = [X[name].shape[axis] for name in fields]
         self.dtypes_ = [X[name].dtype for name in fields]
 
     def _transform_fields(self, X: Simulations) -> Simulations:
-        fields = _required_list(self.fields, "Concatenate")
+        fields = nonempty_field_list(self.fields, "Concatenate")
         require_fields(X, fields, "Concatenate")
-        axis = _data_axis(self.axis, X[fields[0]].ndim, "Concatenate")
+        axis = data_axis(self.axis, X[fields[0]].ndim, "Concatenate")
         try:
             joined = np.concatenate([X[name] for name in fields], axis=axis)
         except ValueError as error:
@@ -224,9 +211,9 @@ class Concatenate(FieldTransformer):
     def _inverse_fields(self, X: Simulations) -> Simulations:
         require_fields(X, [self.into], "Concatenate.inverse_transform")
         joined = X[self.into]
-        axis = _data_axis(self.axis, joined.ndim, "Concatenate")
+        axis = data_axis(self.axis, joined.ndim, "Concatenate")
         parts = np.split(joined, np.cumsum(self.sizes_)[:-1], axis=axis)
-        fields = _required_list(self.fields, "Concatenate")
+        fields = nonempty_field_list(self.fields, "Concatenate")
         split = {
             field: part.astype(dtype, copy=False)
             for field, part, dtype in zip(fields, parts, self.dtypes_, strict=True)
@@ -267,14 +254,14 @@ class Broadcast(FieldTransformer):
         self.to = to
 
     def _middle(self, X: Simulations) -> tuple[int, ...]:
-        fields = _required_list(self.fields, "Broadcast")
+        fields = nonempty_field_list(self.fields, "Broadcast")
         require_fields(X, [*fields, self.to], "Broadcast")
         return X[self.to].shape[1:-1]
 
     def _transform_fields(self, X: Simulations) -> Simulations:
         middle = self._middle(X)
         result = X.to_dict()
-        for name in _required_list(self.fields, "Broadcast"):
+        for name in nonempty_field_list(self.fields, "Broadcast"):
             array = X[name]
             if array.ndim != 2:
                 raise ValueError(
@@ -285,7 +272,7 @@ class Broadcast(FieldTransformer):
         return Simulations(result)
 
     def _inverse_fields(self, X: Simulations) -> Simulations:
-        fields = _required_list(self.fields, "Broadcast")
+        fields = nonempty_field_list(self.fields, "Broadcast")
         require_fields(X, fields, "Broadcast.inverse_transform")
         result = X.to_dict()
         for name in fields:
@@ -317,12 +304,12 @@ class ExpandDims(FieldTransformer):
         self.axis = axis
 
     def _reshaped(self, X: Simulations, inverse: bool) -> Simulations:
-        fields = _required_list(self.fields, "ExpandDims")
+        fields = nonempty_field_list(self.fields, "ExpandDims")
         require_fields(X, fields, "ExpandDims")
         result = X.to_dict()
         for name in fields:
             ndim = X[name].ndim if inverse else X[name].ndim + 1
-            axis = _data_axis(self.axis, ndim, "ExpandDims")
+            axis = data_axis(self.axis, ndim, "ExpandDims")
             if inverse:
                 result[name] = np.squeeze(X[name], axis=axis)
             else:
@@ -343,7 +330,7 @@ class _AsStructured(FieldTransformer):
         self.fields = fields
 
     def _fit_fields(self, X: Simulations) -> None:
-        fields = _required_list(self.fields, type(self).__name__)
+        fields = nonempty_field_list(self.fields, type(self).__name__)
         require_fields(X, fields, type(self).__name__)
         wrong = {name: X[name].shape[1:] for name in fields if X[name].ndim not in (2, 3)}
         if wrong:

@@ -6,7 +6,12 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from sklearn_sbi.preprocessing._base import FieldTransformer, field_list, require_fields
+from sklearn_sbi.preprocessing._base import (
+    FieldTransformer,
+    data_axis,
+    nonempty_field_list,
+    require_fields,
+)
 from sklearn_sbi.simulations import Simulations
 
 
@@ -51,18 +56,10 @@ class Difference(FieldTransformer):
         self.axis = axis
 
     def _checked(self, X: Simulations) -> list[str]:
-        fields = field_list(self.fields, "Difference(fields=...)")
-        if not fields:
-            raise ValueError("Difference needs at least one field name.")
+        fields = nonempty_field_list(self.fields, "Difference")
         require_fields(X, fields, "Difference")
         for name in fields:
-            ndim = X[name].ndim
-            position = self.axis + ndim if self.axis < 0 else self.axis
-            if not 1 <= position < ndim:
-                raise ValueError(
-                    f"Difference: axis={self.axis} is not a time axis of field {name!r} with "
-                    f"shape {X[name].shape} (axis 0 indexes simulations)."
-                )
+            data_axis(self.axis, X[name].ndim, f"Difference (field {name!r})", kind="time")
             if not np.issubdtype(X[name].dtype, np.number):
                 raise TypeError(f"Difference: field {name!r} is not numeric ({X[name].dtype}).")
         return fields

@@ -43,6 +43,7 @@ def conditioned_network(
     zero_init_output: bool = False,
 ) -> nn.Module:
     """``net(state, condition)``: a FiLM-modulated MLP (``"film"``) or a concatenating one."""
+    check_conditioning(conditioning, "conditioned_network")
     if conditioning == "film":
         return ConditionedMLP(
             state_dim,
