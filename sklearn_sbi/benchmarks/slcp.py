@@ -61,13 +61,16 @@ class SLCP(Task):
         return [Unflatten((self.n_draws, 2), name="draws")]
 
     def make_summary_net(self) -> DeepSet:
-        """A :class:`~sklearn_sbi.networks.DeepSet` over the 4 draws, at its defaults.
+        """A :class:`~sklearn_sbi.networks.DeepSet` over the 4 draws, with ``set_moments=True``.
 
         Exchangeability built into the encoder took the flow-matching C2ST
         from 0.948 (flat 8-vector) to 0.882 at screening (3 observations,
-        10,000 simulations, whitened, with the prior's ``support``).
+        10,000 simulations, whitened, with the prior's ``support``). Reading
+        each set at its own scale (``set_moments``) took it from 0.864 to 0.818:
+        the draws' spread ``theta[2]^2`` can be 100 times smaller than the
+        data's, and their correlation is then invisible at the data's scale.
         """
-        return DeepSet()
+        return DeepSet(set_moments=True)
 
     def _covariance_entries(self, shape: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Entries ``(a, b, c)`` of ``[[a, b], [b, c]]`` for ``shape = theta[:, 2:5]``."""

@@ -20,6 +20,7 @@ from sklearn_sbi.networks.summary import (
 SET_ENCODERS = {
     "deep_set": DeepSet(summary_dim=4, hidden_dim=8),
     "deep_set_max_sum": DeepSet(summary_dim=4, hidden_dim=8, pooling=["max", "sum"]),
+    "deep_set_moments": DeepSet(summary_dim=8, hidden_dim=8, set_moments=True),
     "set_transformer": SetTransformer(summary_dim=4, embed_dim=8, num_heads=2),
     "set_transformer_isab": SetTransformer(
         summary_dim=4, embed_dim=8, num_heads=2, num_inducing_points=3, num_seeds=2
@@ -72,7 +73,7 @@ def test_output_shape_and_fields(name):
     spec = ALL_ENCODERS[name]
     module = build(spec)
     out = encode(module, random_data(5, 6))
-    assert out.shape == (5, spec.output_dim) == (5, 4)
+    assert out.shape == (5, spec.output_dim) == (5, spec.summary_dim)
     assert torch.isfinite(out).all()
     assert module.fields_read == ["x"]
 
@@ -181,6 +182,32 @@ def test_time_series_network_rejects_gaps():
     x[0, 2] = float("nan")
     with pytest.raises(ValueError, match=r"padding .* at the end"):
         encode(module, x)
+
+
+def test_set_moments_pass_through_and_leave_a_scale_free_summary():
+    module = build(SET_ENCODERS["deep_set_moments"])
+    x = random_data(4, 6)
+    x[1, 4:] = float("nan")  # a padded set: its moments cover the 4 valid elements
+    summary = encode(module, x)
+    learned, mean, log_sd = summary[:, :2], summary[:, 2:5], summary[:, 5:]
+    valid = x[1, :4]
+    torch.testing.assert_close(mean[1], valid.mean(dim=0))
+    torch.testing.assert_close(log_sd[1], torch.log(valid.std(dim=0, unbiased=False)))
+    # A positive affine map of each feature of each set moves only the moments.
+    scale = torch.tensor([0.01, 3.0, 0.2])
+    shift = torch.tensor([2.0, -1.0, 0.5])
+    moved = encode(module, x * scale + shift)
+    torch.testing.assert_close(moved[:, :2], learned, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(moved[:, 2:5], mean * scale + shift)
+    # (up to the variance floor of 1e-8, felt at scale 0.01)
+    torch.testing.assert_close(moved[:, 5:], log_sd + torch.log(scale), atol=1e-3, rtol=0)
+    # The learned part still reads the set's shape.
+    assert (encode(module, x**2)[:, :2] - learned).abs().max() > 1e-3
+
+
+def test_set_moments_need_room_in_the_summary():
+    with pytest.raises(ValueError, match=r"summary_dim must exceed 2 x the 3 features"):
+        DeepSet(summary_dim=6, set_moments=True).build_fields({"x": (5, 3)})
 
 
 def test_mlp_encodes_flat_fields_and_rejects_sets():

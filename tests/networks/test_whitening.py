@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from sklearn_sbi.networks.inference import CouplingFlow, FlowMatching
-from sklearn_sbi.networks.inference._whitening import ConditionalGaussian, WhitenedModule
+from sklearn_sbi.networks.inference._whitening import (
+    _MAX_LOG_SCALE,
+    ConditionalStudentT,
+    WhitenedModule,
+)
 
 MIXING = torch.tensor([[0.8, -0.3], [0.2, 0.5]])
 SCALES = torch.tensor([0.4, 0.25])
 
 
-def negative_log_likelihood(gaussian, theta, context):
-    mean, log_scale = gaussian(context)
-    u = (theta - mean) * torch.exp(-log_scale)
-    return (0.5 * (u**2).sum(dim=1) + log_scale.sum(dim=1)).mean() + math.log(2 * math.pi)
+def negative_log_likelihood(student_t, theta, context):
+    return student_t.whiten_and_fit(theta, context)[2].mean()
+
+
+def fit(student_t, simulate, steps=1500):
+    """Maximum likelihood by Adam on fresh ``(theta, context)`` batches from ``simulate``."""
+    optimizer = torch.optim.Adam(student_t.parameters(), lr=3e-3)
+    generator = torch.Generator().manual_seed(1)
+    for _ in range(steps):
+        theta, context = simulate(generator)
+        loss = negative_log_likelihood(student_t, theta, context)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
 
 
 def test_a_fresh_whitening_is_the_identity():
@@ -25,7 +37,7 @@ def test_a_fresh_whitening_is_the_identity():
     module = WhitenedModule(inner, (8,))
     context, noise = torch.randn(6, 3), torch.randn(6, 2)
     with torch.no_grad():
-        mean, log_scale = module.gaussian(context)
+        mean, log_scale = module.location_scale(context)
         torch.testing.assert_close(mean, torch.zeros(6, 2))
         torch.testing.assert_close(log_scale, torch.zeros(6, 2))
         torch.testing.assert_close(module.sample(context, noise), inner.sample(context, noise))
@@ -39,30 +51,78 @@ def test_the_flow_loss_sends_no_gradient_into_the_gaussian():
     generator = torch.Generator().manual_seed(1)
     theta = torch.randn(64, 2, generator=generator)
     context = torch.randn(64, 2, generator=generator)
-    for parameter in module.gaussian.parameters():  # off the identity start
+    for parameter in module.location_scale.parameters():  # off the identity start
         parameter.data.add_(0.3 * torch.randn(parameter.shape, generator=generator))
     module.loss(theta, context, torch.Generator().manual_seed(2)).backward()
-    total = [p.grad.clone() for p in module.gaussian.parameters()]
+    total = [p.grad.clone() for p in module.location_scale.parameters()]
     module.zero_grad()
-    negative_log_likelihood(module.gaussian, theta, context).backward()
-    for with_flow, gaussian_only in zip(total, module.gaussian.parameters(), strict=True):
+    negative_log_likelihood(module.location_scale, theta, context).backward()
+    for with_flow, gaussian_only in zip(total, module.location_scale.parameters(), strict=True):
         torch.testing.assert_close(with_flow, gaussian_only.grad)
 
 
-def test_the_gaussian_learns_a_linear_gaussian_posterior():
+def test_the_fit_loss_is_the_student_t_and_gaussian_densities():
     torch.manual_seed(0)
-    gaussian = ConditionalGaussian(2, 2, (32,))
-    optimizer = torch.optim.Adam(gaussian.parameters(), lr=3e-3)
-    generator = torch.Generator().manual_seed(1)
-    for _ in range(1500):
+    student_t = ConditionalStudentT(2, 3, (8,))
+    with torch.no_grad():
+        student_t.log_dof.copy_(torch.log(torch.tensor([2.5, 30.0])))
+        for parameter in student_t.net.parameters():
+            parameter.add_(0.3 * torch.randn(parameter.shape))
+        theta, context = torch.randn(5, 2), torch.randn(5, 3)
+        heads = student_t.net(context).chunk(4, dim=-1)
+        location, mean = heads[0], heads[2]
+        log_scale, gaussian_log_scale = (
+            _MAX_LOG_SCALE * torch.tanh(head / _MAX_LOG_SCALE) for head in (heads[1], heads[3])
+        )
+        u, returned_log_scale, loss = student_t.whiten_and_fit(theta, context)
+        torch.testing.assert_close(returned_log_scale, log_scale)
+        torch.testing.assert_close(u, (theta - location) / torch.exp(log_scale))
+        expected = -(
+            torch.distributions.StudentT(student_t.dof, location, torch.exp(log_scale)).log_prob(
+                theta
+            )
+            + torch.distributions.Normal(mean, torch.exp(gaussian_log_scale)).log_prob(theta)
+        ).sum(dim=1)
+        torch.testing.assert_close(loss, expected)
+        torch.testing.assert_close(student_t(context)[0], location)
+
+
+def test_the_student_t_learns_a_linear_gaussian_posterior():
+    def simulate(generator):
         context = torch.randn(256, 2, generator=generator)
         theta = context @ MIXING.T + SCALES * torch.randn(256, 2, generator=generator)
-        loss = negative_log_likelihood(gaussian, theta, context)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        return theta, context
+
+    torch.manual_seed(0)
+    student_t = ConditionalStudentT(2, 2, (32,))
+    fit(student_t, simulate)
     context = torch.tensor([[0.5, -1.0], [-1.2, 0.3]])
     with torch.no_grad():
-        mean, log_scale = gaussian(context)
+        mean, log_scale = student_t(context)
     assert (mean - context @ MIXING.T).abs().max() < 0.05
-    assert (torch.exp(log_scale) / SCALES - 1).abs().max() < 0.05
+    # Gaussian data: the degrees of freedom grow from 4, and the scale is the
+    # standard deviation times sqrt((nu - 2) / nu).
+    dof = student_t.dof.detach()
+    assert (dof > 10).all(), dof
+    sd = torch.exp(log_scale) * torch.sqrt(dof / (dof - 2))
+    assert (sd / SCALES - 1).abs().max() < 0.1, sd
+
+
+def test_the_student_t_locates_a_narrow_mode_within_broad_mass():
+    # Half the mass within 0.05 of theta = c, half spread with sd 1: a Gaussian's
+    # mean carries the broad half's noise, the Student-t locks onto the mode.
+    def simulate(generator):
+        context = 2 * torch.rand(512, 1, generator=generator) - 1
+        narrow = torch.rand(512, 1, generator=generator) < 0.5
+        sd = torch.where(narrow, torch.tensor(0.05), torch.tensor(1.0))
+        return context + sd * torch.randn(512, 1, generator=generator), context
+
+    torch.manual_seed(0)
+    student_t = ConditionalStudentT(1, 1, (32,))
+    fit(student_t, simulate)
+    context = torch.linspace(-0.9, 0.9, 7).unsqueeze(1)
+    with torch.no_grad():
+        mean, log_scale = student_t(context)
+    assert (mean - context).abs().max() < 0.012  # 0.014 with the dof frozen at 1000
+    assert student_t.dof.item() < 2.0
+    assert torch.exp(log_scale).max() < 0.2

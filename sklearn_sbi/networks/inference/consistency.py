@@ -225,8 +225,8 @@ class ConsistencyModel(InferenceNetwork):
         simulations, C2ST on 3 observations) FiLM gave 0.604 against 0.609
         for 1.5x the training time, so the default stays ``"concat"``.
     whitening_widths : sequence of int or None, default=(128, 128)
-        Hidden widths of a conditional Gaussian that whitens the parameters
-        before the consistency model, as in :class:`FlowMatching`. It took
+        Hidden widths of the conditional Student-t whitening in front of the
+        consistency model, as in :class:`FlowMatching`. It took
         two_moons from C2ST 0.765 to 0.616 (10,000 simulations, 3
         observations). None models the standardized parameters directly.
 

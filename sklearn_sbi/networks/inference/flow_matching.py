@@ -70,15 +70,18 @@ class FlowMatching(InferenceNetwork):
     rtol, atol : float, default=1e-4, 1e-5
         Tolerances of the adaptive solver.
     whitening_widths : sequence of int or None, default=(128, 128)
-        Hidden widths of a conditional diagonal Gaussian ``N(m(x), s(x)^2)``,
-        fitted to the posterior by maximum likelihood alongside the flow; the
-        flow then models the whitened parameters ``(theta - m(x)) / s(x)``.
-        Posteriors much narrower than the prior reach the flow at unit scale.
-        At 10,000 simulations (C2ST, 3 observations) it took two_moons from
-        0.784 to 0.646 and gaussian_mixture from 0.752 to 0.651, cost
-        gaussian_linear 0.013 (0.522 -> 0.535) and made slcp worse (0.914 ->
-        0.948: its box-truncated, four-mode posterior gains nothing from a
-        Gaussian's scale). With it, early stopping does not apply (see
+        Hidden widths of the network giving the location ``m(x)`` and scale
+        ``s(x)`` of a diagonal Student-t (degrees of freedom learned per
+        parameter), fitted to the posterior by maximum likelihood alongside
+        the flow, with a Gaussian fitted beside it to train the shared layers
+        and the summary network; the flow then models the whitened parameters
+        ``(theta - m(x)) / s(x)``. Posteriors much narrower than the prior
+        reach the flow at unit scale. At 10,000 simulations (C2ST, 3
+        observations) a Gaussian whitening took two_moons from 0.784 to 0.646
+        and gaussian_mixture from 0.752 to 0.651, and cost gaussian_linear
+        0.013 (0.522 -> 0.535); the Student-t took gaussian_mixture on to
+        0.533, its Gaussian mean having missed the posterior's narrow mode.
+        With it, early stopping does not apply (see
         :class:`~sklearn_sbi.AmortizedPosterior`). None lets the flow start
         from the standardized parameters.
 

