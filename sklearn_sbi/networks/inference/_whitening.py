@@ -27,6 +27,11 @@ _INITIAL_DOF = 4.0
 _LOG_DOF_RANGE = (math.log(0.5), math.log(1000.0))
 
 
+def _bounded(log_scale: torch.Tensor) -> torch.Tensor:
+    """``log_scale`` squashed smoothly into ``(-_MAX_LOG_SCALE, _MAX_LOG_SCALE)``."""
+    return _MAX_LOG_SCALE * torch.tanh(log_scale / _MAX_LOG_SCALE)
+
+
 class ConditionalStudentT(nn.Module):
     """A Student-t posterior approximation: location ``m(c)``, scale ``s(c)``, learned dof.
 
@@ -62,13 +67,7 @@ class ConditionalStudentT(nn.Module):
     def _heads(self, context: torch.Tensor) -> list[torch.Tensor]:
         """Student-t location and log scale, Gaussian mean and log scale, each ``(B, d)``."""
         location, log_scale, mean, gaussian_log_scale = self.net(context).chunk(4, dim=-1)
-        bound = _MAX_LOG_SCALE
-        return [
-            location,
-            bound * torch.tanh(log_scale / bound),
-            mean,
-            bound * torch.tanh(gaussian_log_scale / bound),
-        ]
+        return [location, _bounded(log_scale), mean, _bounded(gaussian_log_scale)]
 
     def forward(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The Student-t's location and log scale, each ``(B, d)``."""
@@ -82,8 +81,8 @@ class ConditionalStudentT(nn.Module):
 
     def whiten_and_fit(
         self, theta: torch.Tensor, context: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Whitened ``u``, log scales (each ``(B, d)``) and the fit's loss per row ``(B,)``.
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Whitened ``u`` ``(B, d)`` and the fit's loss per row ``(B,)``.
 
         The loss is the negative log likelihood of ``theta`` under the
         Student-t plus that under the Gaussian.
@@ -97,7 +96,7 @@ class ConditionalStudentT(nn.Module):
         student_t = 0.5 * (dof + 1) * torch.log1p(u**2 / dof) - log_normalizer + log_scale
         z = (theta - mean) * torch.exp(-gaussian_log_scale)
         gaussian = 0.5 * z**2 + 0.5 * math.log(2 * math.pi) + gaussian_log_scale
-        return u, log_scale, (student_t + gaussian).sum(dim=1)
+        return u, (student_t + gaussian).sum(dim=1)
 
 
 class WhitenedModule(InferenceModule):
@@ -150,7 +149,7 @@ class WhitenedModule(InferenceModule):
         context: torch.Tensor,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        u, _, negative_log_likelihood = self.location_scale.whiten_and_fit(theta, context)
+        u, negative_log_likelihood = self.location_scale.whiten_and_fit(theta, context)
         return self.inner.loss(u.detach(), context, generator) + negative_log_likelihood.mean()
 
     def sample(self, context: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
