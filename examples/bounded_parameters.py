@@ -26,7 +26,7 @@ indistinguishable) and the Kullback-Leibler divergence KL(exact || network)
 estimated from exact draws. The same model fitted *without* the constraint
 shows how many draws then fall outside the bounds.
 
-Run ``python examples/bounded_parameters.py`` (under a minute on 2 CPU
+Run ``python examples/bounded_parameters.py`` (about 90 s on 2 CPU
 cores) or add ``--quick``. The pair plot ``bounded_pairplot.png`` (network
 draws, grid-posterior draws and the true value) is written to ``--out``.
 """

@@ -30,7 +30,7 @@ Scores (higher is better for all three)
 
 ``refit="log_prob"`` retrains the best candidate on all simulations.
 
-Run ``python examples/tuning.py`` (about a minute or two on 2 CPU cores) or add
+Run ``python examples/tuning.py`` (about two minutes on 2 CPU cores) or add
 ``--quick``. The figure ``tuning_scores.png`` shows the mean cross-validated
 scores of each candidate.
 """

@@ -32,8 +32,9 @@ the whole script runs in about 4-5 minutes on 2 CPU cores:
   times more).
 
 Flow matching and the consistency model work behind their default conditional
-whitening (a Gaussian posterior approximation learned alongside them), which
-brings the thin crescents to unit scale; their loss is then not comparable
+whitening (a Student-t posterior approximation and a shallow spline coupling
+flow learned alongside them), which brings the thin crescents to unit scale
+and straightens most of their curve; their loss is then not comparable
 across epochs, so they train every epoch (no early stopping).
 
 The walkthrough trains 30-50 epochs at batch size 64 with wider networks;

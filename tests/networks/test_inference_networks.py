@@ -84,7 +84,7 @@ def build_exact_flow(name: str, n_params: int) -> InferenceModule:
     """A coupling flow, or one behind a conditional whitening (``whitened_<name>``)."""
     if name.startswith("whitened_"):
         inner = COUPLING_SPECS[name.removeprefix("whitened_")].build(n_params, N_CONDITIONS)
-        return WhitenedModule(inner, (16,))
+        return WhitenedModule(inner, (16,), depth=1)
     return COUPLING_SPECS[name].build(n_params, N_CONDITIONS)
 
 
@@ -355,6 +355,8 @@ def test_consistency_curriculum_doubles_from_s0_to_s1():
         (ConsistencyModel(max_time=-1.0, total_steps=5), "max_time"),
         (FlowMatching(whitening_widths=(0,)), "whitening_widths"),
         (ConsistencyModel(whitening_widths=[16, 2.5], total_steps=5), "whitening_widths"),
+        (FlowMatching(whitening_depth=-1), "whitening_depth"),
+        (ConsistencyModel(whitening_depth=1.5, total_steps=5), "whitening_depth"),
         (FlowMatching(conditioning="adain"), "conditioning"),
         (ConsistencyModel(conditioning="sum", total_steps=5), "conditioning"),
     ],

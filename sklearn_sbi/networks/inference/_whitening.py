@@ -1,11 +1,13 @@
-"""Conditional whitening: a learned location and scale in front of a generative network.
+"""Conditional whitening: a learned map in front of a generative network.
 
-The wrapped network models ``u = (theta - m(c)) / s(c)`` instead of
-``theta``, where ``m(c)`` and ``s(c)`` are the location and scale of a
-Student-t fitted to the posterior by maximum likelihood alongside it.
-Posteriors much narrower than the prior reach the wrapped network at unit
-scale, so it only has to learn the non-Gaussian remainder (crescents, modes,
-skew).
+The wrapped network models ``z = T(u; c)`` with ``u = (theta - m(c)) / s(c)``
+instead of ``theta``: ``m(c)`` and ``s(c)`` are the location and scale of a
+Student-t fitted to the posterior by maximum likelihood alongside it, and
+``T`` is an optional shallow spline coupling flow fitted, also by maximum
+likelihood, to map ``u`` to a standard normal. Posteriors much narrower than
+the prior reach the wrapped network at unit scale, and most of their shape
+(crescents, modes, skew) is straightened out before it, so it only has to
+learn what the coupling flow got wrong.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from sklearn_sbi.networks.inference.base import InferenceModule
+from sklearn_sbi.networks.inference.base import InferenceModule, standard_normal_log_prob
+from sklearn_sbi.networks.inference.coupling import CouplingFlowModule
 from sklearn_sbi.networks.layers import MLP
 
 #: Bound on the log scale (scales between e^-7 and e^7 standardized units).
@@ -25,6 +28,11 @@ _MAX_LOG_SCALE = 7.0
 #: Degrees of freedom of a fresh whitening, and the range they may learn.
 _INITIAL_DOF = 4.0
 _LOG_DOF_RANGE = (math.log(0.5), math.log(1000.0))
+#: Spline segments, the interval they cover (whitened units) and the dropout
+#: of the conditioners of the whitening's coupling flow (see WhitenedModule).
+_FLOW_BINS = 4
+_FLOW_TAIL_BOUND = 4.0
+_FLOW_DROPOUT = 0.1
 
 
 def _bounded(log_scale: torch.Tensor) -> torch.Tensor:
@@ -102,12 +110,25 @@ class ConditionalStudentT(nn.Module):
 class WhitenedModule(InferenceModule):
     """An inference module applied to conditionally whitened parameters.
 
-    Training adds the whitening's negative log likelihood (see
-    :class:`ConditionalStudentT`) to the wrapped module's loss; the wrapped
-    module sees the whitened parameters with the Student-t held fixed (no
-    gradient through ``m`` and ``s`` from its loss), so the two objectives do
-    not pull against each other. Densities carry the
-    Jacobian ``-sum(log s)``.
+    The parameters are whitened by the location and scale of a
+    :class:`ConditionalStudentT` and then, when ``depth > 0``, mapped by a
+    rational-quadratic spline coupling flow (random permutations, no
+    activation normalization) towards a standard normal; the wrapped module
+    models the result. Training adds the negative log likelihoods of the
+    Student-t and of the coupling flow to the wrapped module's loss. Each
+    stage sees the previous stage's output held fixed (no gradient flows back
+    through it), so the objectives do not pull against each other; all three
+    train the context, and so a summary network. Densities carry the
+    Jacobians of both stages.
+
+    The coupling flow is kept smooth on purpose: 4 bins and dropout 0.1 in
+    its conditioners. Without dropout it fitted noise where the whitened
+    posterior is already a standard normal (gaussian_linear C2ST 0.581
+    against 0.540 without the flow, 0.546 with dropout); with 8 bins it made
+    densities rougher (5-D Gaussian test posterior: log-density correlation
+    0.948 against 0.988 without the flow, 0.963 with 4 bins). Two_moons
+    keeps its gain (0.614 without the flow, 0.553 with the default; 3
+    observations, 10,000 simulations).
 
     The summed loss is not comparable from one epoch to the next (the wrapped
     network's coordinates move with the whitening), so early stopping does not
@@ -121,13 +142,35 @@ class WhitenedModule(InferenceModule):
     inner : InferenceModule
         The generative network of the whitened parameters.
     widths : tuple of int
-        Hidden widths of the network giving the location and scale.
+        Hidden widths of the network giving the location and scale, and of
+        each coupling conditioner.
+    depth : int
+        Blocks of the coupling flow (each transforms every parameter once);
+        0 leaves the whitening affine.
     """
 
-    def __init__(self, inner: InferenceModule, widths: tuple[int, ...]) -> None:
+    def __init__(self, inner: InferenceModule, widths: tuple[int, ...], depth: int) -> None:
         super().__init__(inner.n_params, inner.n_conditions)
         self.inner = inner
         self.location_scale = ConditionalStudentT(inner.n_params, inner.n_conditions, widths)
+        self.flow = (
+            CouplingFlowModule(
+                inner.n_params,
+                inner.n_conditions,
+                transform="spline",
+                depth=depth,
+                widths=widths,
+                permutation="random",
+                actnorm=False,
+                clamp=1.0,  # affine-only setting, unused by splines
+                bins=_FLOW_BINS,
+                tail_bound=_FLOW_TAIL_BOUND,
+                dropout=_FLOW_DROPOUT,
+                activation="silu",
+            )
+            if depth > 0
+            else None
+        )
         # Instance attributes shadow the class-level flags.
         self.has_log_prob = inner.has_log_prob
         self.supports_early_stopping = False
@@ -136,35 +179,41 @@ class WhitenedModule(InferenceModule):
     def noise_size(self) -> int:
         return self.inner.noise_size
 
-    def _whiten(
-        self, theta: torch.Tensor, context: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Whitened parameters ``u`` and the log scales, each ``(B, d)``."""
-        mean, log_scale = self.location_scale(context)
-        return (theta - mean) * torch.exp(-log_scale), log_scale
-
     def loss(
         self,
         theta: torch.Tensor,
         context: torch.Tensor,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        u, negative_log_likelihood = self.location_scale.whiten_and_fit(theta, context)
-        return self.inner.loss(u.detach(), context, generator) + negative_log_likelihood.mean()
+        u, fit_loss = self.location_scale.whiten_and_fit(theta, context)
+        u = u.detach()
+        if self.flow is not None:
+            z, log_det = self.flow.to_latent(u, context)
+            fit_loss = fit_loss - standard_normal_log_prob(z) - log_det
+            u = z.detach()
+        return self.inner.loss(u, context, generator) + fit_loss.mean()
 
     def sample(self, context: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        mean, log_scale = self.location_scale(context)
-        return mean + torch.exp(log_scale) * self.inner.sample(context, noise)
+        u = self.inner.sample(context, noise)
+        if self.flow is not None:
+            u = self.flow.sample(context, u)
+        location, log_scale = self.location_scale(context)
+        return location + torch.exp(log_scale) * u
 
     def log_prob(self, theta: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
-        u, log_scale = self._whiten(theta, context)
-        return self.inner.log_prob(u, context) - log_scale.sum(dim=1)
+        location, log_scale = self.location_scale(context)
+        u = (theta - location) * torch.exp(-log_scale)
+        log_det = -log_scale.sum(dim=1)
+        if self.flow is not None:
+            u, flow_log_det = self.flow.to_latent(u, context)
+            log_det = log_det + flow_log_det
+        return self.inner.log_prob(u, context) + log_det
 
 
 def whiten_if_requested(
-    module: InferenceModule, widths: Sequence[int] | None, owner: str
+    module: InferenceModule, widths: Sequence[int] | None, depth: int, owner: str
 ) -> InferenceModule:
-    """``module`` behind a :class:`WhitenedModule` of hidden ``widths``, or as is for None."""
+    """``module`` behind a :class:`WhitenedModule`, or as is when ``widths`` is None."""
     if widths is None:
         return module
     widths = tuple(widths)
@@ -173,4 +222,6 @@ def whiten_if_requested(
             f"{owner}: whitening_widths must be None or a sequence of positive integers, "
             f"got {widths!r}."
         )
-    return WhitenedModule(module, widths)
+    if not isinstance(depth, numbers.Integral) or isinstance(depth, bool) or depth < 0:
+        raise ValueError(f"{owner}: whitening_depth must be an integer >= 0, got {depth!r}.")
+    return WhitenedModule(module, widths, int(depth))

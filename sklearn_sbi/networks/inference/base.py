@@ -14,12 +14,18 @@ units, target transforms and their Jacobians.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
 import torch
 from sklearn.base import BaseEstimator
 from torch import nn
+
+
+def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
+    """Log density ``(B,)`` of ``z (B, d)`` under the standard normal distribution."""
+    return -0.5 * (z**2).sum(dim=1) - 0.5 * z.shape[1] * math.log(2 * math.pi)
 
 
 class InferenceModule(nn.Module, ABC):

@@ -9,7 +9,6 @@ first half and the context, then the first half from the (new) second half.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Sequence
 
@@ -21,7 +20,7 @@ from ..layers import MLP
 from ._actnorm import ActNorm
 from ._permutations import Permutation
 from ._transforms import AffineTransform, SplineTransform
-from .base import InferenceModule, InferenceNetwork
+from .base import InferenceModule, InferenceNetwork, standard_normal_log_prob
 
 _TRANSFORMS = ("affine", "spline")
 _PERMUTATIONS = ("random", "swap")
@@ -145,9 +144,10 @@ class CouplingFlowModule(InferenceModule):
                 )
         self.steps = nn.ModuleList(steps)
 
-    def _to_latent(
+    def to_latent(
         self, theta: torch.Tensor, context: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Latent ``z (B, d)`` of ``theta`` and the log absolute Jacobian ``(B,)``."""
         log_det = theta.new_zeros(theta.shape[0])
         z = theta
         for step in self.steps:
@@ -157,9 +157,8 @@ class CouplingFlowModule(InferenceModule):
 
     def log_prob(self, theta: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
         """Exact log density: standard normal log density of the latent plus the log-Jacobian."""
-        z, log_det = self._to_latent(theta, context)
-        log_normal = -0.5 * (z**2).sum(dim=1) - 0.5 * self.n_params * math.log(2 * math.pi)
-        return log_normal + log_det
+        z, log_det = self.to_latent(theta, context)
+        return standard_normal_log_prob(z) + log_det
 
     def loss(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
@@ -15,7 +14,11 @@ from sklearn_sbi.networks.inference._ode import (
     integrate_fixed,
 )
 from sklearn_sbi.networks.inference._whitening import whiten_if_requested
-from sklearn_sbi.networks.inference.base import InferenceModule, InferenceNetwork
+from sklearn_sbi.networks.inference.base import (
+    InferenceModule,
+    InferenceNetwork,
+    standard_normal_log_prob,
+)
 from sklearn_sbi.networks.layers import FourierTimeEmbedding
 
 _SOLVERS = (*FIXED_STEP_METHODS, "adaptive")
@@ -83,7 +86,16 @@ class FlowMatching(InferenceNetwork):
         0.533, its Gaussian mean having missed the posterior's narrow mode.
         With it, early stopping does not apply (see
         :class:`~sklearn_sbi.AmortizedPosterior`). None lets the flow start
-        from the standardized parameters.
+        from the standardized parameters (and ignores ``whitening_depth``).
+    whitening_depth : int, default=2
+        Blocks of a rational-quadratic spline coupling flow (conditioners of
+        ``whitening_widths``) that continues the whitening: fitted by maximum
+        likelihood to map the whitened parameters to a standard normal, so
+        the flow only models what it got wrong. At 10,000 simulations (C2ST,
+        10 observations) it took two_moons from 0.629 to 0.569 and slcp from
+        0.755 to 0.689, and cost gaussian_linear 0.020 (0.528 -> 0.548) and
+        some ``log_prob`` accuracy on near-Gaussian posteriors, for two to
+        three times the training time. 0 keeps the whitening affine.
 
     See Also
     --------
@@ -115,6 +127,7 @@ class FlowMatching(InferenceNetwork):
         rtol: float = 1e-4,
         atol: float = 1e-5,
         whitening_widths: Sequence[int] | None = (128, 128),
+        whitening_depth: int = 2,
     ) -> None:
         self.widths = widths
         self.activation = activation
@@ -128,6 +141,7 @@ class FlowMatching(InferenceNetwork):
         self.rtol = rtol
         self.atol = atol
         self.whitening_widths = whitening_widths
+        self.whitening_depth = whitening_depth
 
     def build(
         self, n_params: int, n_conditions: int, *, total_steps: int | None = None
@@ -154,7 +168,9 @@ class FlowMatching(InferenceNetwork):
             rtol=self.rtol,
             atol=self.atol,
         )
-        return whiten_if_requested(flow, self.whitening_widths, "FlowMatching")
+        return whiten_if_requested(
+            flow, self.whitening_widths, self.whitening_depth, "FlowMatching"
+        )
 
 
 class FlowMatchingModule(InferenceModule):
@@ -257,5 +273,4 @@ class FlowMatchingModule(InferenceModule):
         z, integral = end[:, :d], end[:, d]
         # theta = z + int_0^1 v dt and log p1(theta) = log p0(z) - int_0^1 div v dt;
         # integrating from 1 to 0 accumulates -int_0^1 div v dt into `integral`.
-        log_base = -0.5 * (z**2).sum(dim=1) - 0.5 * d * math.log(2 * math.pi)
-        return log_base + integral
+        return standard_normal_log_prob(z) + integral
