@@ -23,7 +23,7 @@ The networks
 
 All four are trained on the same 32,768 simulations (learning rate 1e-3, 10%
 held out for validation) with the budgets of ``ESTIMATORS`` below, chosen so
-the whole script runs in about 4-5 minutes on 2 CPU cores:
+the whole script runs in about 8 minutes on 2 CPU cores:
 
 - flow matching: 4 hidden layers of 128 units, 60 epochs of batch size 64;
 - consistency model: 4 hidden layers of 128 units, 80 epochs of batch size 128;
@@ -72,7 +72,7 @@ from sklearn_sbi.networks import ConsistencyModel, CouplingFlow, FlowMatching
 # support: the prior is uniform on [-1, 1]^2, so draws outside that box are rejected.
 COMMON = {"learning_rate": 1e-3, "support": (-1.0, 1.0), "random_state": 0}
 
-# name -> (estimator, plot colour). Epochs and batch sizes fit a ~5 minute budget.
+# name -> (estimator, plot colour). Epochs and batch sizes fit a ~8 minute budget.
 ESTIMATORS = {
     "Flow Matching": (
         AmortizedPosterior(
