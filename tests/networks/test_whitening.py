@@ -27,9 +27,9 @@ def fit(module, simulate, steps=1500, loss=None):
     generator = torch.Generator().manual_seed(1)
     for _ in range(steps):
         theta, context = simulate(generator)
-        loss = loss_of(theta, context)
+        batch_loss = loss_of(theta, context)
         optimizer.zero_grad()
-        loss.backward()
+        batch_loss.backward()
         optimizer.step()
 
 
@@ -148,7 +148,7 @@ def test_the_coupling_flow_gaussianizes_what_the_student_t_cannot():
     torch.manual_seed(0)
     inner = CouplingFlow("affine", depth=1, widths=(8,)).build(1, 1)
     module = WhitenedModule(inner, (32,), 2)
-    fit(module, simulate, steps=1500, loss=lambda theta, context: module.loss(theta, context))
+    fit(module, simulate, loss=module.loss)
     generator = torch.Generator().manual_seed(5)
     batches = [simulate(generator) for _ in range(8)]
     theta, context = (torch.cat(parts) for parts in zip(*batches, strict=True))

@@ -103,8 +103,8 @@ class ConditionalStudentT(nn.Module):
         )
         student_t = 0.5 * (dof + 1) * torch.log1p(u**2 / dof) - log_normalizer + log_scale
         z = (theta - mean) * torch.exp(-gaussian_log_scale)
-        gaussian = 0.5 * z**2 + 0.5 * math.log(2 * math.pi) + gaussian_log_scale
-        return u, (student_t + gaussian).sum(dim=1)
+        gaussian = gaussian_log_scale.sum(dim=1) - standard_normal_log_prob(z)
+        return u, student_t.sum(dim=1) + gaussian
 
 
 class WhitenedModule(InferenceModule):
