@@ -6,11 +6,13 @@
   actnorm (an activation normalization per block), no_t (the Student-t bypassed: the spline
   sees the standardized parameters), spline_first (the spline on the standardized parameters
   with a standard normal base, the Student-t whitening its output for flow matching), frame
-  (the spline's conditioners also read the Student-t's location and log scale).
+  (the spline's conditioners also read the Student-t's location and log scale), dof2 (the
+  Student-t's degrees of freedom kept at 2 or more).
 
 The recorded fifth-session runs were made while the package's default was 8 bins (today 4):
 reproduce their "package" rows with bins8 added."""
 
+import math
 import os
 import sys
 
@@ -143,3 +145,6 @@ if "frame" in v:
     W.WhitenedModule.loss = loss_frame
     W.WhitenedModule.sample = sample_frame
     W.WhitenedModule.log_prob = log_prob_frame
+if "dof2" in v:
+    # The Student-t's degrees of freedom are kept at 2 or more (finite spread of the whitened u).
+    W._LOG_DOF_RANGE = (math.log(2.0), W._LOG_DOF_RANGE[1])
