@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import patches  # noqa: F401  (applies the VARIANT patches on import)
 
 from sklearn_sbi.benchmarks import get_task
-from sklearn_sbi.benchmarks._runner import _reference_rng
+from sklearn_sbi.benchmarks._runner import HIGH_DIMENSION, _reference_rng
 from sklearn_sbi.metrics import c2st
 from sklearn_sbi.networks import FlowMatching
 
@@ -62,14 +62,14 @@ def main() -> None:
     module = posterior.network_.inference
     inner = module.inner
     X_obs, _ = task.observations
-    n = 2_000 if task.n_params >= 8 else 10_000
+    n = 2_000 if task.n_params >= HIGH_DIMENSION else 10_000  # as run_benchmark
     refs = [
         task.reference_posterior(X_obs[i], n, random_state=_reference_rng(seed, i))
         for i in range(nobs)
     ]
     results = {}
     for variant in variants or ["default"]:
-        original_sample, original_steps, original_flow = inner.sample, inner.steps, module.flow
+        original_steps, original_flow = inner.steps, module.flow
         if variant.startswith("steps="):
             inner.steps = int(variant.split("=")[1])
         elif variant in ("whiten", "inner"):
@@ -79,9 +79,8 @@ def main() -> None:
         try:
             samples = est.sample(X_obs[:nobs], n, random_state=seed)
         finally:
-            inner.sample, inner.steps, module.flow = original_sample, original_steps, original_flow
-            if "sample" in inner.__dict__:
-                del inner.sample
+            inner.steps, module.flow = original_steps, original_flow
+            inner.__dict__.pop("sample", None)  # the class's sample again
         scores = [c2st(samples[i], refs[i], random_state=seed) for i in range(nobs)]
         results[variant] = scores
         print(variant, round(float(np.mean(scores)), 4), [round(s, 3) for s in scores], flush=True)
