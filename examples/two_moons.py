@@ -33,11 +33,10 @@ costs one ODE integration, no retraining. Settings, sized to run in about
 4 minutes on 2 CPU cores: 20,000 simulations, a velocity network of 4 hidden
 layers of 128 units, batch size 64, learning rate 1e-3 and 100 epochs (10% of
 the simulations are held out for the validation loss). The flow works behind
-its default *conditional whitening*, learned alongside it: a Student-t
-approximation of the posterior rescales the parameters so that the thin
-crescents reach the flow at unit scale rather than as a sliver of the prior's
-range, and a shallow spline coupling flow straightens most of their curve, so
-the flow only corrects what is left.
+its default *whitening*: a spline coupling flow, fitted first by maximum
+likelihood (stopped early on the held-out simulations, then frozen), maps the
+thin crescents to a near standard normal, so the flow matching only corrects
+what is left.
 
 Checking the answer
 -------------------

@@ -31,11 +31,10 @@ the whole script runs in about 8 minutes on 2 CPU cores:
   epochs, both of batch size 128 with early stopping (their epochs cost 3-5
   times more).
 
-Flow matching and the consistency model work behind their default conditional
-whitening (a Student-t posterior approximation and a shallow spline coupling
-flow learned alongside them), which brings the thin crescents to unit scale
-and straightens most of their curve; their loss is then not comparable
-across epochs, so they train every epoch (no early stopping).
+Flow matching and the consistency model work behind their default whitening
+(a spline coupling flow fitted first, with early stopping, then frozen), which
+maps the thin crescents to a near standard normal; they then train every
+epoch (no early stopping).
 
 The walkthrough trains 30-50 epochs at batch size 64 with wider networks;
 expect better numbers from a larger budget.

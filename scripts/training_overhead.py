@@ -7,10 +7,15 @@ data. This script measures that ratio on two_moons simulations:
 * ``estimator``: ``AmortizedPosterior(inference_net=<net>)`` with its default
   training settings (validation split, validation loss every epoch, EMA,
   warm-up + cosine schedule, gradient clipping, early-stopping bookkeeping),
-  timed by the estimator itself (``training_seconds_ / n_iter_``);
+  timed by the estimator itself (``training_seconds_``, both of its stages for
+  a whitened network: the whitening flow's first fit and the main one);
 * ``bare``: the module the same spec builds, AdamW with the same learning rate
   and weight decay, a shuffled pass over the same training rows in batches of
-  the same size: ``loss, zero_grad, backward, step`` and nothing else;
+  the same size: ``loss, zero_grad, backward, step`` and nothing else. For a
+  whitened network, a bare epoch of each stage is timed (``pretraining_loss``
+  over all weights; ``loss`` with the whitening frozen) and the bare time of
+  the estimator's run is the sum over the epochs it ran of each stage, so the
+  ratio compares like with like;
 * cumulative variants of the bare loop that add, one at a time, what the
   estimator's loop does (clipping, EMA, schedule, validation loss, weight
   snapshots), to show where any overhead comes from.
@@ -50,15 +55,26 @@ def make_bare_epoch(
     batch_size: int,
     epochs: int,
     level: int,
+    pretraining: bool = False,
 ) -> Callable[[], None]:
-    """One epoch of a plain loop with the first ``level`` extras of :data:`VARIANTS`."""
+    """One epoch of a plain loop with the first ``level`` extras of :data:`VARIANTS`.
+
+    ``pretraining``: the whitening's first fit (``pretraining_loss``); otherwise
+    the main stage, the whitening (if any) frozen.
+    """
     torch.manual_seed(0)
     config = TrainingConfig(max_epochs=epochs, learning_rate=5e-4)
     steps_per_epoch = -(-theta.shape[0] // batch_size)
     module = resolve_inference_network(net).build(
         theta.shape[1], context.shape[1], total_steps=epochs * steps_per_epoch
     )
-    parameters = list(module.parameters())
+    if pretraining:
+        batch_loss = module.pretraining_loss
+    else:
+        if module.needs_pretraining:
+            module.freeze_pretrained()
+        batch_loss = module.loss
+    parameters = [p for p in module.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         parameters, lr=config.learning_rate, weight_decay=config.weight_decay
     )
@@ -74,7 +90,7 @@ def make_bare_epoch(
     def epoch() -> None:
         module.train()
         for index in torch.randperm(theta.shape[0]).split(batch_size):
-            loss = module.loss(theta[index], context[index])
+            loss = batch_loss(theta[index], context[index])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if level >= 1:
@@ -89,7 +105,10 @@ def make_bare_epoch(
             generator = torch.Generator().manual_seed(1)
             with torch.no_grad():
                 for index in torch.arange(val_theta.shape[0]).split(2048):
-                    module.loss(val_theta[index], val_context[index], generator)
+                    if pretraining:
+                        batch_loss(val_theta[index], val_context[index])
+                    else:
+                        batch_loss(val_theta[index], val_context[index], generator)
         if level >= 5:
             for _ in range(3):  # live, best and final weights, as the estimator keeps
                 {k: v.detach().clone() for k, v in module.state_dict().items()}
@@ -102,15 +121,23 @@ def standardized(values: np.ndarray) -> torch.Tensor:
     return torch.as_tensor((values - values.mean(0)) / values.std(0), dtype=torch.float32)
 
 
-def estimator_epoch_seconds(
+def estimator_run(
     net: str, X: np.ndarray, y: np.ndarray, batch_size: int, epochs: int
-) -> float:
-    """Seconds per epoch of the estimator's own training loop (its defaults)."""
+) -> tuple[float, int, int]:
+    """Training seconds of the estimator's own loop (its defaults), and the epochs of
+    its whitening's first fit and of its main stage."""
     estimator = AmortizedPosterior(
         inference_net=net, max_epochs=epochs, batch_size=batch_size, random_state=0
     )
     estimator.fit(X, y)
-    return estimator.training_seconds_ / estimator.n_iter_
+    return estimator.training_seconds_, len(estimator.pretraining_loss_curve_), estimator.n_iter_
+
+
+def timed_epoch(epoch: Callable[[], None], epochs: int) -> float:
+    start = time.perf_counter()
+    for _ in range(epochs):
+        epoch()
+    return (time.perf_counter() - start) / epochs
 
 
 def main() -> None:
@@ -134,19 +161,29 @@ def main() -> None:
     val = (y_t[:n_val].repeat(repeats, 1), X_t[:n_val].repeat(repeats, 1))
     train = (y_t[n_val:], X_t[n_val:])
 
+    whitened = resolve_inference_network(args.net).build(2, 2).needs_pretraining
     times: dict[str, list[float]] = {name: [] for name in ("estimator", *VARIANTS)}
+    times["bare first fit"] = []
+    stage_epochs = (0, 0)
     for _ in range(args.repeats):
-        times["estimator"].append(
-            estimator_epoch_seconds(args.net, X, y, args.batch_size, args.epochs)
-        )
+        seconds, *stage_epochs = estimator_run(args.net, X, y, args.batch_size, args.epochs)
+        times["estimator"].append(seconds)
         for level, name in enumerate(VARIANTS):
             epoch = make_bare_epoch(args.net, *train, *val, args.batch_size, args.epochs, level)
-            start = time.perf_counter()
-            for _ in range(args.epochs):
-                epoch()
-            times[name].append((time.perf_counter() - start) / args.epochs)
+            times[name].append(timed_epoch(epoch, args.epochs))
+        if whitened:
+            epoch = make_bare_epoch(
+                args.net, *train, *val, args.batch_size, args.epochs, 0, pretraining=True
+            )
+            times["bare first fit"].append(timed_epoch(epoch, args.epochs))
 
-    median = {name: statistics.median(values) for name, values in times.items()}
+    median = {name: statistics.median(values) for name, values in times.items() if values}
+    first_fit_epochs, main_epochs = stage_epochs
+    # Seconds per main-stage epoch the estimator would take if its first-fit epochs cost
+    # what the bare loop's do: its own total over the bare total, in bare main epochs.
+    bare_total = main_epochs * median["bare"] + first_fit_epochs * median.get("bare first fit", 0)
+    median["estimator"] = median["estimator"] / bare_total * median["bare"]
+    print(f"estimator stages: {first_fit_epochs} first-fit epochs, {main_epochs} main epochs")
     bare = median["bare"]
     print(
         f"net={args.net}  rows={len(train[0])}  batch={args.batch_size}  "
@@ -159,7 +196,9 @@ def main() -> None:
         "net": args.net,
         "batch_size": args.batch_size,
         "threads": torch.get_num_threads(),
-        "seconds_per_epoch": times,
+        "seconds_per_epoch": times,  # the estimator's entries: whole training runs
+        "first_fit_epochs": first_fit_epochs,
+        "main_epochs": main_epochs,
         "median_seconds_per_epoch": median,
         "ratio_estimator_to_bare": median["estimator"] / bare,
     }

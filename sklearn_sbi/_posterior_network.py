@@ -92,20 +92,22 @@ def in_chunks(function: Callable[[slice], torch.Tensor], n_rows: int) -> torch.T
 
 
 def validation_loss_function(
-    network: PosteriorNetwork,
+    batch_loss: Callable[[torch.Tensor, Mapping[str, torch.Tensor], torch.Generator], torch.Tensor],
     theta: torch.Tensor,
     batch: Mapping[str, torch.Tensor],
     *,
     seed: int,
+    stochastic: bool = True,
 ) -> Callable[[], float]:
     """Validation loss with the same noise every epoch.
 
-    The losses are Monte Carlo estimates: the rows are repeated until about
-    ``_VALIDATION_ROWS`` noise draws make epoch-to-epoch changes visible,
-    and a generator seeded identically each call fixes those draws.
+    ``batch_loss(theta, batch, generator)`` is a Monte Carlo estimate when
+    ``stochastic``: the rows are then repeated until about
+    ``_VALIDATION_ROWS`` noise draws make epoch-to-epoch changes visible, and
+    a generator seeded identically each call fixes those draws.
     """
     n = theta.shape[0]
-    repeats = min(_MAX_VALIDATION_REPEATS, max(1, _VALIDATION_ROWS // n))
+    repeats = min(_MAX_VALIDATION_REPEATS, max(1, _VALIDATION_ROWS // n)) if stochastic else 1
     rows = torch.arange(n, device=theta.device).repeat(repeats)
 
     def loss() -> float:
@@ -113,7 +115,7 @@ def validation_loss_function(
         total = 0.0
         for index in rows.split(CHUNK_ROWS):
             part = {k: v[index] for k, v in batch.items()}
-            total += float(network.loss(theta[index], part, generator)) * len(index)
+            total += float(batch_loss(theta[index], part, generator)) * len(index)
         return total / len(rows)
 
     return loss
@@ -151,3 +153,12 @@ class PosteriorNetwork(nn.Module):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         return self.inference.loss(theta, self.context(batch), generator)
+
+    def pretraining_loss(
+        self,
+        theta: torch.Tensor,
+        batch: Mapping[str, torch.Tensor],
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """The inference network's pretraining loss (it draws no random numbers)."""
+        return self.inference.pretraining_loss(theta, self.context(batch))

@@ -120,8 +120,12 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         Stop when the validation loss has not improved for
         ``n_iter_no_change`` epochs and restore the best weights. Networks
         whose loss is not comparable across epochs always train for
-        ``max_epochs``: the consistency model (a curriculum) and flows behind
-        a conditional whitening (flow matching's default ``whitening_widths``).
+        ``max_epochs``: the consistency model (a curriculum) and networks
+        behind a whitening flow (flow matching's and the consistency model's
+        default ``whitening_widths``). The whitening flow itself is fitted
+        first, alone, and always stops early on its validation loss (see
+        ``pretraining_validation_scores_``); without a validation split it
+        trains together with the network behind it for every epoch.
     validation_fraction : float, default=0.1
         Fraction of the simulations held out for the validation loss.
     n_iter_no_change : int, default=10
@@ -166,13 +170,20 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
     validation_scores_ : list of float
         Validation loss per epoch (empty without a validation split).
     n_iter_ : int
-        Epochs run by the last fit.
+        Epochs run by the last fit (after the whitening flow's first fit).
+    pretraining_loss_curve_ : list of float
+        Training loss per epoch of the whitening flow's first fit, alone,
+        before it was frozen (empty when the fit had none: no whitening, no
+        validation split, or a whitening already fitted).
+    pretraining_validation_scores_ : list of float
+        Validation loss (the flow's negative log likelihood) per epoch of
+        that first fit; the flow kept is the one of the lowest.
     best_epoch_ : int
         Epoch (0-based) whose weights were kept: the lowest validation loss,
         or the last finished epoch for networks whose loss is not comparable
         across epochs (consistency model, whitened flows).
     training_seconds_ : float
-        Wall time of the last training loop, in seconds.
+        Wall time of the last fit's training loops, in seconds.
     stop_reason_ : {"max_epochs", "early_stopping", "non_finite", "interrupted"}
         Why the last training run ended.
 
@@ -601,6 +612,7 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             device=device,
             feature_names=feature_names,
             single_epoch=single_epoch,
+            pretrain=True,
         )
 
     def _train(
@@ -615,8 +627,14 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         device: torch.device,
         feature_names: list[str] | None,
         single_epoch: bool = False,
+        pretrain: bool = False,
     ) -> None:
-        """Build (or copy) the network, train it, and commit the fitted state."""
+        """Build (or copy) the network, train it, and commit the fitted state.
+
+        With ``pretrain`` and a validation split, a part of the network that
+        asks for it (a whitening) is first fitted alone with early stopping
+        and frozen.
+        """
         cuda = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
             torch.manual_seed(seed)
@@ -628,17 +646,31 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
             else:
                 network = copy.deepcopy(network)
             network.to(device)
+            pretraining = TrainingHistory()
+            if pretrain and validation is not None and network.inference.needs_pretraining:
+                pretraining = train(
+                    network,
+                    epoch_batches=epoch_batches,
+                    batch_loss=lambda batch: network.pretraining_loss(*batch),
+                    steps_per_epoch=steps_per_epoch,
+                    config=self._training_config(max_epochs, early_stopping=True),
+                    validation_loss=validation_loss_function(
+                        network.pretraining_loss, *validation, seed=seed + 1, stochastic=False
+                    ),
+                )
+                if pretraining.stop_reason in ("non_finite", "interrupted"):
+                    unstarted = TrainingHistory(stop_reason=pretraining.stop_reason)
+                    self._commit(state, network, unstarted, feature_names, None, pretraining)
+                    return
+                network.inference.freeze_pretrained()
             comparable_loss = network.inference.supports_early_stopping
-            config = TrainingConfig(
-                max_epochs=max_epochs,
-                learning_rate=self.learning_rate,
+            config = self._training_config(
+                max_epochs,
                 early_stopping=bool(self.early_stopping)
                 and validation is not None
                 and comparable_loss,
                 comparable_loss=comparable_loss,
-                n_iter_no_change=self.n_iter_no_change,
                 schedule=not single_epoch,
-                verbose=self.verbose,
             )
             optimizer = make_optimizer(network, config)
             if single_epoch and getattr(self, "_optimizer_state", None) is not None:
@@ -649,11 +681,11 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
 
             validation_loss = None
             if validation is not None:
-                validation_loss = validation_loss_function(network, *validation, seed=seed + 1)
+                validation_loss = validation_loss_function(network.loss, *validation, seed=seed + 1)
 
             def checkpoint(history: TrainingHistory) -> None:
                 snapshot = clone(self)
-                snapshot._commit(state, network, history, feature_names, optimizer)
+                snapshot._commit(state, network, history, feature_names, optimizer, pretraining)
                 save_estimator(snapshot, self.checkpoint_path)
 
             history = train(
@@ -666,7 +698,16 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
                 optimizer=optimizer,
                 on_improvement=None if self.checkpoint_path is None else checkpoint,
             )
-        self._commit(state, network, history, feature_names, optimizer)
+        self._commit(state, network, history, feature_names, optimizer, pretraining)
+
+    def _training_config(self, max_epochs: int, **settings: Any) -> TrainingConfig:
+        return TrainingConfig(
+            max_epochs=max_epochs,
+            learning_rate=self.learning_rate,
+            n_iter_no_change=self.n_iter_no_change,
+            verbose=self.verbose,
+            **settings,
+        )
 
     def _commit(
         self,
@@ -674,7 +715,8 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         network: PosteriorNetwork,
         history: TrainingHistory,
         feature_names: list[str] | None,
-        optimizer: torch.optim.Optimizer,
+        optimizer: torch.optim.Optimizer | None,
+        pretraining: TrainingHistory,
     ) -> None:
         """Set every fitted attribute at once, so a failed fit leaves the old state intact."""
         for key, value in state.items():
@@ -684,9 +726,11 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
         self.validation_scores_ = history.validation_scores
         self.n_iter_ = history.n_iter
         self.best_epoch_ = history.best_epoch
-        self.training_seconds_ = history.seconds
+        self.pretraining_loss_curve_ = pretraining.loss_curve
+        self.pretraining_validation_scores_ = pretraining.validation_scores
+        self.training_seconds_ = pretraining.seconds + history.seconds
         self.stop_reason_ = history.stop_reason
-        self._optimizer_state = optimizer.state_dict()
+        self._optimizer_state = None if optimizer is None else optimizer.state_dict()
         if list(self.field_shapes_) == [FLAT_FIELD]:
             self.n_features_in_ = self.field_shapes_[FLAT_FIELD][0]
         elif hasattr(self, "n_features_in_"):

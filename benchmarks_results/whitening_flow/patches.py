@@ -9,8 +9,15 @@
   (the spline's conditioners also read the Student-t's location and log scale), dof2 (the
   Student-t's degrees of freedom kept at 2 or more).
 
-The recorded fifth-session runs were made while the package's default was 8 bins (today 4):
-reproduce their "package" rows with bins8 added."""
+* seventh session (``../pretraining``): staged (the whitening stages fitted first, alone, with
+  early stopping, then frozen: the prototype of the package's first fit).
+
+The recorded fifth-session runs were made while the package's default was 8 bins (then 4):
+reproduce their "package" rows with bins8 added. Every patch here acts on the Student-t
+whitening the package had until the seventh session: run them at commit 77af5d2 (the
+seventh session's ``no_t`` prototype runs: that commit plus the package's first fit, i.e.
+``needs_pretraining``, ``pretraining_loss`` and ``freeze_pretrained`` on the Student-t
+whitening, without ``staged``)."""
 
 import math
 import os
@@ -148,3 +155,44 @@ if "frame" in v:
 if "dof2" in v:
     # The Student-t's degrees of freedom are kept at 2 or more (finite spread of the whitened u).
     W._LOG_DOF_RANGE = (math.log(2.0), W._LOG_DOF_RANGE[1])
+if "staged" in v:
+    # Seventh session: the whitening stages (Student-t and spline) are trained first, alone, by
+    # maximum likelihood with early stopping on their held-out loss; then frozen while flow
+    # matching trains on their output (prototype of the package's staged fit).
+    from sklearn_sbi import posterior as P
+
+    PHASE = {"now": "all"}
+    _loss_all = W.WhitenedModule.loss
+
+    def whitening_loss(self, theta, context):
+        u, fit_loss = self.location_scale.whiten_and_fit(theta, context)
+        if self.flow is not None:
+            z, log_det = self.flow.to_latent(u.detach(), context)
+            fit_loss = fit_loss - standard_normal_log_prob(z) - log_det
+        return fit_loss.mean()
+
+    def loss_staged(self, theta, context, generator=None):
+        if PHASE["now"] == "whitening":
+            return whitening_loss(self, theta, context)
+        return _loss_all(self, theta, context, generator)
+
+    W.WhitenedModule.loss = loss_staged
+    W.WhitenedModule.supports_early_stopping = property(
+        lambda self: PHASE["now"] == "whitening", lambda self, value: None
+    )
+    _train_once = P.AmortizedPosterior._train
+
+    def train_staged(self, state, **kwargs):
+        PHASE["now"] = "whitening"
+        try:
+            _train_once(self, state, **kwargs)
+        finally:
+            PHASE["now"] = "all"
+        print("whitening stage:", self.n_iter_, "epochs, best", self.best_epoch_ + 1, flush=True)
+        module = self.network_.inference
+        for part in (module.location_scale, module.flow):
+            if part is not None:
+                part.requires_grad_(False)
+        _train_once(self, {**state, "network_": self.network_}, **kwargs)
+
+    P.AmortizedPosterior._train = train_staged

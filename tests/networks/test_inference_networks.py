@@ -355,7 +355,7 @@ def test_consistency_curriculum_doubles_from_s0_to_s1():
         (ConsistencyModel(max_time=-1.0, total_steps=5), "max_time"),
         (FlowMatching(whitening_widths=(0,)), "whitening_widths"),
         (ConsistencyModel(whitening_widths=[16, 2.5], total_steps=5), "whitening_widths"),
-        (FlowMatching(whitening_depth=-1), "whitening_depth"),
+        (FlowMatching(whitening_depth=0), "whitening_depth"),
         (ConsistencyModel(whitening_depth=1.5, total_steps=5), "whitening_depth"),
         (FlowMatching(conditioning="adain"), "conditioning"),
         (ConsistencyModel(conditioning="sum", total_steps=5), "conditioning"),

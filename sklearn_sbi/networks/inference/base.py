@@ -61,6 +61,25 @@ class InferenceModule(nn.Module, ABC):
         self.n_conditions = n_conditions
 
     @property
+    def needs_pretraining(self) -> bool:
+        """Whether a part of the module is still to be fitted alone first.
+
+        An offline fit with a validation split then fits that part by
+        :meth:`pretraining_loss`, stopping early on its held-out value,
+        calls :meth:`freeze_pretrained`, and only then trains the whole
+        module by :meth:`loss`. False for every module but a whitened one.
+        """
+        return False
+
+    def pretraining_loss(self, theta: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        """Scalar loss of the part fitted first (see :attr:`needs_pretraining`)."""
+        raise NotImplementedError(f"{type(self).__name__} has no part to fit first.")
+
+    def freeze_pretrained(self) -> None:
+        """Fix the weights of the part fitted first for the rest of training."""
+        raise NotImplementedError(f"{type(self).__name__} has no part to fit first.")
+
+    @property
     def noise_size(self) -> int:
         """Number of standard normal values one draw consumes."""
         return self.n_params
