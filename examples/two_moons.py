@@ -30,7 +30,8 @@ Training
 inference network learns ``p(theta | x)`` for every ``x`` at once
 (amortization): after one training run, the posterior of any new data set
 costs one ODE integration, no retraining. Settings, sized to run in about
-4 minutes on 2 CPU cores: 20,000 simulations, a velocity network of 4 hidden
+15 minutes on 2 CPU cores (the whitening flow's first fit and flow
+matching each train up to 100 epochs): 20,000 simulations, a velocity network of 4 hidden
 layers of 128 units, batch size 64, learning rate 1e-3 and 100 epochs (10% of
 the simulations are held out for the validation loss). The flow works behind
 its default *whitening*: a spline coupling flow, fitted first by maximum
@@ -48,7 +49,7 @@ sbibm benchmark reports about 0.61 for neural posterior estimation with
 spline flows at 10,000 simulations. The script also prints the training and
 sampling throughput.
 
-Run ``python examples/two_moons.py`` (about 4 minutes on 2 CPU cores) or
+Run ``python examples/two_moons.py`` (about 15 minutes on 2 CPU cores) or
 ``python examples/two_moons.py --quick`` (a few seconds, a rough posterior).
 The figure ``two_moons_posterior.png`` is written to ``--out`` (default
 ``outputs/``).
