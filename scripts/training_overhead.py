@@ -69,7 +69,10 @@ def make_bare_epoch(
         theta.shape[1], context.shape[1], total_steps=epochs * steps_per_epoch
     )
     if pretraining:
-        batch_loss = module.pretraining_loss
+
+        def batch_loss(theta, context, generator=None):  # the first fit draws no noise
+            return module.pretraining_loss(theta, context)
+
     else:
         if module.needs_pretraining:
             module.freeze_pretrained()
@@ -105,10 +108,7 @@ def make_bare_epoch(
             generator = torch.Generator().manual_seed(1)
             with torch.no_grad():
                 for index in torch.arange(val_theta.shape[0]).split(2048):
-                    if pretraining:
-                        batch_loss(val_theta[index], val_context[index])
-                    else:
-                        batch_loss(val_theta[index], val_context[index], generator)
+                    batch_loss(val_theta[index], val_context[index], generator)
         if level >= 5:
             for _ in range(3):  # live, best and final weights, as the estimator keeps
                 {k: v.detach().clone() for k, v in module.state_dict().items()}
@@ -161,7 +161,6 @@ def main() -> None:
     val = (y_t[:n_val].repeat(repeats, 1), X_t[:n_val].repeat(repeats, 1))
     train = (y_t[n_val:], X_t[n_val:])
 
-    whitened = resolve_inference_network(args.net).build(2, 2).needs_pretraining
     times: dict[str, list[float]] = {name: [] for name in ("estimator", *VARIANTS)}
     times["bare first fit"] = []
     stage_epochs = (0, 0)
@@ -171,7 +170,7 @@ def main() -> None:
         for level, name in enumerate(VARIANTS):
             epoch = make_bare_epoch(args.net, *train, *val, args.batch_size, args.epochs, level)
             times[name].append(timed_epoch(epoch, args.epochs))
-        if whitened:
+        if stage_epochs[0]:  # the estimator fitted a whitening first
             epoch = make_bare_epoch(
                 args.net, *train, *val, args.batch_size, args.epochs, 0, pretraining=True
             )

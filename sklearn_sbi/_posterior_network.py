@@ -155,10 +155,7 @@ class PosteriorNetwork(nn.Module):
         return self.inference.loss(theta, self.context(batch), generator)
 
     def pretraining_loss(
-        self,
-        theta: torch.Tensor,
-        batch: Mapping[str, torch.Tensor],
-        generator: torch.Generator | None = None,
+        self, theta: torch.Tensor, batch: Mapping[str, torch.Tensor]
     ) -> torch.Tensor:
         """The inference network's pretraining loss (it draws no random numbers)."""
         return self.inference.pretraining_loss(theta, self.context(batch))

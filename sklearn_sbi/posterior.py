@@ -655,7 +655,10 @@ class AmortizedPosterior(RegressorMixin, BaseEstimator):
                     steps_per_epoch=steps_per_epoch,
                     config=self._training_config(max_epochs, early_stopping=True),
                     validation_loss=validation_loss_function(
-                        network.pretraining_loss, *validation, seed=seed + 1, stochastic=False
+                        lambda theta, batch, _: network.pretraining_loss(theta, batch),
+                        *validation,
+                        seed=seed + 1,
+                        stochastic=False,
                     ),
                 )
                 if pretraining.stop_reason in ("non_finite", "interrupted"):
